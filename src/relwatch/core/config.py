@@ -1,0 +1,150 @@
+"""One settings object for the whole system.
+
+Every knob is read from the environment (prefix ``RELWATCH_``) or an optional ``.env``
+file. With nothing set, everything runs embedded on one machine: SQLite, a local MLflow
+store and in-process tasks under ``.relwatch/``. Setting the database, MLflow, Redis and
+broker URLs moves the same code onto PostgreSQL, an MLflow server, Redis and Celery.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+
+# Offline by design: no model or dataset hub is reachable, and MLflow must not phone home.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+def _default_data_dir() -> Path | None:
+    for base in (Path.cwd(), PROJECT_ROOT):
+        candidate = (base / ".." / "shared" / "datasets").resolve()
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+class Settings(BaseSettings):
+    """All configuration of relwatch; see the README's configuration table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RELWATCH_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    home: Path = Field(Path(".relwatch"), description="Folder for embedded state and models.")
+    data_dir: Path | None = Field(
+        default_factory=_default_data_dir,
+        description="Labelled sets and corpora (never copied into the repo).",
+    )
+    database_url: str = Field("", description="SQLAlchemy URL; default SQLite under home.")
+    mlflow_tracking_uri: str = Field("", description="MLflow tracking URI; default SQLite.")
+    mlflow_artifact_root: str = Field("", description="Artifact root for the embedded store.")
+    mlflow_experiment: str = Field("relwatch", description="MLflow experiment name.")
+    registered_model: str = Field("relwatch-relation", description="Registered model name.")
+    promote_margin: float = Field(
+        0.0, description="Macro-F1 a challenger may trail the champion by and still be promoted."
+    )
+    redis_url: str | None = Field(None, description="Redis for the API cache; none = in-memory.")
+    broker_url: str | None = Field(None, description="Celery broker; none = tasks in-process.")
+    result_backend: str | None = Field(None, description="Celery result backend.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_json: bool = Field(False, description="Emit logs as JSON lines (for log shippers).")
+    user_agent: str = Field(
+        "relwatch/0.1 (+https://github.com/relwatch/relwatch; mailto:relwatch@example.org)",
+        description="User-Agent sent by the crawler; include a contact.",
+    )
+    crawl_timeout_s: float = Field(20.0, gt=0)
+    crawl_max_bytes: int = Field(5_000_000, gt=0)
+    crawl_concurrency: int = Field(8, ge=1)
+    crawl_per_host_concurrency: int = Field(2, ge=1)
+    crawl_max_redirects: int = Field(5, ge=0)
+    crawl_retries: int = Field(3, ge=0)
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(8000, ge=1, le=65535)
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_db_url(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must start with sqlite:// or postgresql+psycopg://")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis:// or rediss://")
+        return value or None
+
+    @field_validator("broker_url", "result_backend")
+    @classmethod
+    def _empty_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+    @model_validator(mode="after")
+    def _fill_embedded_defaults(self) -> Settings:
+        home = self.home.expanduser().resolve()
+        self.home = home
+        if not self.database_url:
+            self.database_url = f"sqlite:///{home / 'relwatch.db'}"
+        if not self.mlflow_tracking_uri:
+            self.mlflow_tracking_uri = f"sqlite:///{home / 'mlflow.db'}"
+        if not self.mlflow_artifact_root:
+            self.mlflow_artifact_root = (home / "mlartifacts").as_uri()
+        if self.data_dir is not None:
+            self.data_dir = self.data_dir.expanduser().resolve()
+        return self
+
+    @property
+    def models_dir(self) -> Path:
+        """Local cache of exported models (ONNX, tokenizer) pulled from MLflow."""
+        return self.home / "models"
+
+    @property
+    def embedded(self) -> bool:
+        """True when no broker is set: Celery tasks run in-process."""
+        return self.broker_url is None
+
+    def ensure_dirs(self) -> None:
+        """Create the state folders the embedded default writes to."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.models_dir.mkdir(parents=True, exist_ok=True)
+
+    def require_data_dir(self) -> Path:
+        """The data directory, or a clear error naming the setting to fix."""
+        if self.data_dir is None or not self.data_dir.is_dir():
+            raise SettingsError(
+                f"data directory not found ({self.data_dir}); set RELWATCH_DATA_DIR"
+            )
+        return self.data_dir
+
+
+class SettingsError(RuntimeError):
+    """Configuration that cannot work; the message is one line a user can act on."""
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """Turn pydantic's multi-line report into one line naming the env vars."""
+    parts = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"]) or "settings"
+        parts.append(f"RELWATCH_{field.upper()}={err.get('input')!r}: {err['msg']}")
+    return "invalid settings: " + "; ".join(parts)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; raise SettingsError with one line when invalid."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsError(describe_validation_error(exc)) from None
