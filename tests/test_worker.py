@@ -63,14 +63,33 @@ def test_celery_worker_over_redis_executes_job(db_url: str, redis_url: str, tmp_
         "RELWATCH_BROKER_URL": redis_url,
     }
     worker_proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "relwatch.worker", "worker",
-         "--pool", "solo", "--loglevel", "WARNING", "--without-gossip", "--without-mingle"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "relwatch.worker",
+            "worker",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "WARNING",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         out = subprocess.run(
             [sys.executable, "-c", "from relwatch.worker import submit; print(submit('doctor'))"],
-            env=env, capture_output=True, text=True, timeout=60, check=True,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
         )
         job_id = out.stdout.strip().splitlines()[-1]
         deadline = time.monotonic() + 60
@@ -89,3 +108,41 @@ def test_celery_worker_over_redis_executes_job(db_url: str, redis_url: str, tmp_
     finally:
         worker_proc.terminate()
         worker_proc.wait(timeout=30)
+
+
+def test_registry_schedules_become_beat_entries():
+    from datetime import timedelta
+
+    from celery.schedules import crontab
+
+    from relwatch import worker
+    from relwatch.collect import load_registry
+
+    assert worker.celery_schedule("30m") == timedelta(minutes=30)
+    assert worker.celery_schedule("1d") == timedelta(days=1)
+    assert worker.celery_schedule(None) == timedelta(hours=1)
+    cron = worker.celery_schedule("0 */6 * * 1-5")
+    assert isinstance(cron, crontab) and cron.hour == set(range(0, 24, 6))
+    beat = worker._beat_schedule()
+    enabled = [s.name for s in load_registry().sources if s.enabled]
+    assert {f"crawl:{name}" for name in enabled} <= set(beat)
+    assert beat[f"crawl:{enabled[0]}"]["args"] == ["crawl", {"sources": [enabled[0]]}]
+
+
+@pytest.mark.slow
+def test_import_then_extract_jobs_fill_the_database(db_url: str, data_dir: Path):
+    from sqlalchemy import func, select
+
+    from relwatch import worker
+    from relwatch.core.models import Article, Pair
+
+    imported = worker.submit("import_reuters", {"limit": 40})
+    extracted = worker.submit("extract", {"limit": 40})
+    with session_scope() as s:
+        jobs = {j.kind: j for j in (s.get(Job, imported), s.get(Job, extracted))}
+        assert jobs["import_reuters"].status == "succeeded", jobs["import_reuters"].error
+        assert jobs["extract"].status == "succeeded", jobs["extract"].error
+        n_articles = s.scalar(select(func.count()).select_from(Article))
+        assert jobs["import_reuters"].result["imported"] == n_articles > 30
+        assert jobs["extract"].result["articles"] == n_articles
+        assert s.scalar(select(func.count()).select_from(Pair)) == jobs["extract"].result["pairs"]

@@ -119,3 +119,109 @@ def _doctor_job(params: dict[str, Any]) -> dict[str, Any]:
     from relwatch.core.health import check_all
 
     return {"checks": [asdict(c) for c in check_all(get_settings())]}
+
+
+@job_handler("crawl")
+def _crawl_job(params: dict[str, Any]) -> dict[str, Any]:
+    """One crawl of the registry (or the named sources / countries) into the database."""
+    from relwatch.collect import crawl, load_registry
+    from relwatch.core.db import session_factory
+
+    registry = load_registry(params.get("sources_file"))
+    specs = [s for s in registry.sources if s.enabled]
+    if params.get("sources"):
+        specs = registry.select(params["sources"])
+    if params.get("countries"):
+        wanted = {c.upper() for c in params["countries"]}
+        specs = [s for s in specs if s.country in wanted]
+    report = crawl(session_factory(), specs, max_items=params.get("max_items"))
+    return report.as_dict()
+
+
+@job_handler("import_reuters")
+def _import_reuters_job(params: dict[str, Any]) -> dict[str, Any]:
+    """Load Reuters-21578 stories from the data directory as dated articles."""
+    from dataclasses import asdict
+    from pathlib import Path
+
+    from relwatch.collect import import_reuters
+
+    path = Path(params.get("path") or get_settings().require_data_dir() / "reuters21578")
+    with session_scope() as session:
+        report = import_reuters(session, path, params.get("limit"))
+    return {k: str(v) if hasattr(v, "isoformat") else v for k, v in asdict(report).items()}
+
+
+@job_handler("extract")
+def _extract_job(params: dict[str, Any]) -> dict[str, Any]:
+    """Sentences, mentions and pairs for articles not yet extracted."""
+    from dataclasses import asdict
+
+    from relwatch.extract import extract_pending
+
+    return asdict(extract_pending(limit=params.get("limit")))
+
+
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def celery_schedule(spec: str | None) -> Any:
+    """A registry ``schedule`` ('30m', '6h', '1d' or 5-field cron) as a beat schedule."""
+    from datetime import timedelta
+
+    from celery.schedules import crontab
+
+    if not spec:
+        return timedelta(hours=1)
+    fields = spec.split()
+    if len(fields) == 5:
+        minute, hour, day_of_month, month_of_year, day_of_week = fields
+        return crontab(
+            minute=minute,
+            hour=hour,
+            day_of_month=day_of_month,
+            month_of_year=month_of_year,
+            day_of_week=day_of_week,
+        )
+    number, unit = spec[:-1], spec[-1]
+    return timedelta(**{_UNITS[unit]: float(number)})
+
+
+def _beat_schedule() -> dict[str, Any]:
+    """Celery beat: crawl each registry source on its own ``schedule`` (default hourly)."""
+    from datetime import timedelta
+
+    from relwatch.collect import load_registry
+
+    schedule: dict[str, Any] = {}
+    try:
+        registry = load_registry()
+    except Exception as exc:  # a broken user registry must not stop the worker
+        log.error("beat.registry_invalid", error=str(exc))
+        return schedule
+    for spec in registry.sources:
+        if not spec.enabled:
+            continue
+        schedule[f"crawl:{spec.name}"] = {
+            "task": "relwatch.submit_job",
+            "schedule": celery_schedule(spec.schedule),
+            "args": ["crawl", {"sources": [spec.name]}],
+        }
+    schedule["extract:pending"] = {
+        "task": "relwatch.submit_job",
+        "schedule": timedelta(minutes=15),
+        "args": ["extract", {}],
+    }
+    return schedule
+
+
+@celery_app.task(name="relwatch.submit_job")
+def submit_job_task(kind: str, params: dict[str, Any]) -> str:
+    """Beat's entry point: record the job (so it shows in `jobs list`) and run it."""
+    return submit(kind, params)
+
+
+@celery_app.on_after_finalize.connect
+def _setup_periodic_tasks(sender: Celery, **_: Any) -> None:
+    if not get_settings().embedded:
+        sender.conf.beat_schedule = _beat_schedule()

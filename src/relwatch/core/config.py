@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     crawl_per_host_concurrency: int = Field(2, ge=1)
     crawl_max_redirects: int = Field(5, ge=0)
     crawl_retries: int = Field(3, ge=0)
+    sources_file: Path | None = Field(
+        None,
+        description="YAML source registry merged over the built-in one by name "
+        "(add outlets, or switch one off with 'enabled: false').",
+    )
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=1, le=65535)
 

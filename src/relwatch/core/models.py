@@ -108,6 +108,8 @@ class Article(Base):
     author: Mapped[str | None] = mapped_column(String(500))
     language: Mapped[str | None] = mapped_column(String(10))
     country: Mapped[str | None] = mapped_column(String(3))
+    # Places the publisher tagged the story with (e.g. Reuters <PLACES>), as given.
+    places: Mapped[list[Any] | None] = mapped_column(JSON)
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     fetched_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     content_hash: Mapped[str] = mapped_column(String(64), index=True)

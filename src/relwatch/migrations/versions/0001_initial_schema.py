@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 08:23:14.856877
+Create Date: 2026-11-26 09:00:44.856215
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -98,6 +99,7 @@ def upgrade() -> None:
         sa.Column("author", sa.String(length=500), nullable=True),
         sa.Column("language", sa.String(length=10), nullable=True),
         sa.Column("country", sa.String(length=3), nullable=True),
+        sa.Column("places", sa.JSON(), nullable=True),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("content_hash", sa.String(length=64), nullable=False),
