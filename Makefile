@@ -33,9 +33,27 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 install: $(VENV)/.installed ## create .venv and install relwatch with all extras
 
+DEMO_OUT := .relwatch/demo
+
 demo: install ## run every stage end to end on the embedded default (SQLite, local MLflow)
 	$(RELWATCH) db upgrade
 	$(RELWATCH) doctor
+	@echo "== collect: Reuters-21578 from the data directory (no internet here; 'relwatch crawl' reads live feeds)"
+	$(RELWATCH) sources list --country KOR
+	$(RELWATCH) import reuters
+	@echo "== extract: sentences, TextRank, country mentions checked by NER, pairs -> database"
+	$(RELWATCH) extract --db
+	@echo "== classify: labelled data, quick fine-tune of MiniLM, evaluation, int8 ONNX, MLflow registry"
+	$(RELWATCH) data summary
+	$(RELWATCH) train --quick
+	$(RELWATCH) models promote || [ $$? -eq 1 ]   # exit 1 = the gate refused a weaker challenger
+	$(RELWATCH) models list
+	@mkdir -p $(DEMO_OUT)
+	$(RELWATCH) predict --model models:/relwatch-relation@champion \
+		--input examples/demo_sentences.jsonl --output $(DEMO_OUT)/predictions.jsonl
+	@echo "== predictions ($(DEMO_OUT)/predictions.jsonl):"
+	@$(BIN)/python -c "import json,sys; [print(f\"{r['label']:>11}  {max(r['probs'].values()):.2f}  {r['text'][:90]}\") for r in map(json.loads, open('$(DEMO_OUT)/predictions.jsonl'))]"
+	$(RELWATCH) jobs submit doctor
 
 test: install ## ruff + the whole test suite (service tests need PostgreSQL/Redis; CI=true makes them mandatory)
 	$(BIN)/ruff check src tests bench

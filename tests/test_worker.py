@@ -146,3 +146,26 @@ def test_import_then_extract_jobs_fill_the_database(db_url: str, data_dir: Path)
         assert jobs["import_reuters"].result["imported"] == n_articles > 30
         assert jobs["extract"].result["articles"] == n_articles
         assert s.scalar(select(func.count()).select_from(Pair)) == jobs["extract"].result["pairs"]
+
+
+def test_predict_job_labels_a_file_with_a_local_model(db_url: str, tmp_path: Path):
+    import json
+
+    from relwatch import worker
+    from tests.classify.tiny_models import tfidf_model_dir
+
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        '{"id": 1, "text": "Japan and India signed a pact.", "source": "Japan"}\n'
+        "not json\n"
+    )
+    job_id = worker.submit(
+        "predict",
+        {"model": str(tfidf_model_dir()), "input": str(src), "output": str(tmp_path / "o")},
+    )
+    with session_scope() as s:
+        job = s.get(Job, job_id)
+        assert job.status == "succeeded", job.error
+        assert (job.result["written"], job.result["skipped"]) == (1, 1)
+    row = json.loads((tmp_path / "o").read_text().splitlines()[0])
+    assert row["id"] == 1 and set(row["probs"]) == {"conflict", "neutral", "cooperation"}

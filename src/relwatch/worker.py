@@ -225,3 +225,47 @@ def submit_job_task(kind: str, params: dict[str, Any]) -> str:
 def _setup_periodic_tasks(sender: Celery, **_: Any) -> None:
     if not get_settings().embedded:
         sender.conf.beat_schedule = _beat_schedule()
+
+
+@job_handler("train")
+def _train_job(params: dict[str, Any]) -> dict[str, Any]:
+    """Train, evaluate, export and register a model (bulk work for a worker with CPU/GPU)."""
+    from relwatch.classify.pipeline import run_training
+    from relwatch.classify.train import TrainingArguments
+
+    overrides = {k: v for k, v in params.items() if k != "quick"}
+    if "datasets" in overrides:
+        overrides["datasets"] = tuple(overrides["datasets"])
+    args = (
+        TrainingArguments.quick(**overrides)
+        if params.get("quick")
+        else TrainingArguments(**overrides)
+    )
+    result = run_training(args)
+    return {
+        "run_id": result.run_id,
+        "version": result.version,
+        "gate_macro_f1": result.gate.macro_f1 if result.gate else None,
+        "seconds": round(result.seconds, 1),
+    }
+
+
+@job_handler("predict")
+def _predict_job(params: dict[str, Any]) -> dict[str, Any]:
+    """Label a JSONL file with a registered or local model (bulk batch prediction)."""
+    from dataclasses import asdict
+    from pathlib import Path
+
+    from relwatch.classify.engine import RelationModel
+    from relwatch.classify.predict import predict_file
+    from relwatch.track.registry import resolve_model
+
+    spec = params.get("model") or f"models:/{get_settings().registered_model}@champion"
+    model_dir, version = resolve_model(spec)
+    stats = predict_file(
+        RelationModel.load(model_dir),
+        Path(params["input"]),
+        Path(params["output"]),
+        model_version=version,
+    )
+    return {"model_version": version, **asdict(stats)}

@@ -56,25 +56,25 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(None, description="Redis for the API cache; none = in-memory.")
     broker_url: str | None = Field(None, description="Celery broker; none = tasks in-process.")
     result_backend: str | None = Field(None, description="Celery result backend.")
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Log level."
+    )
     log_json: bool = Field(False, description="Emit logs as JSON lines (for log shippers).")
     user_agent: str = Field(
         "relwatch/0.1 (+https://github.com/relwatch/relwatch; mailto:relwatch@example.org)",
         description="User-Agent sent by the crawler; include a contact.",
     )
-    crawl_timeout_s: float = Field(20.0, gt=0)
-    crawl_max_bytes: int = Field(5_000_000, gt=0)
-    crawl_concurrency: int = Field(8, ge=1)
-    crawl_per_host_concurrency: int = Field(2, ge=1)
-    crawl_max_redirects: int = Field(5, ge=0)
-    crawl_retries: int = Field(3, ge=0)
+    crawl_timeout_s: float = Field(20.0, gt=0, description="Seconds per request before a timeout.")
+    crawl_max_bytes: int = Field(5_000_000, gt=0, description="Largest body read.")
+    crawl_concurrency: int = Field(8, ge=1, description="Requests in flight overall.")
+    crawl_per_host_concurrency: int = Field(2, ge=1, description="In flight per host.")
+    crawl_max_redirects: int = Field(5, ge=0, description="Redirect hops allowed.")
+    crawl_retries: int = Field(3, ge=0, description="Retries after 5xx/timeouts.")
     sources_file: Path | None = Field(
         None,
         description="YAML source registry merged over the built-in one by name "
         "(add outlets, or switch one off with 'enabled: false').",
     )
-    api_host: str = "127.0.0.1"
-    api_port: int = Field(8000, ge=1, le=65535)
 
     @field_validator("database_url")
     @classmethod

@@ -1,0 +1,188 @@
+"""Evaluation: the figures a promotion decision and a model card rest on.
+
+Besides accuracy and macro-F1 it reports *cooperation-vs-conflict accuracy* (on rows whose
+gold label is polar, is the model's choice between the two polar classes right? — the
+error analysts care most about) and the expected calibration error, per source set: sets
+disagree about "neutral", and a pooled figure would hide that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from relwatch.core.models import LABELS
+
+CONFLICT, NEUTRAL, COOPERATION = (LABELS.index(x) for x in ("conflict", "neutral", "cooperation"))
+
+
+def confusion(y_true: Sequence[int], y_pred: Sequence[int], n: int = len(LABELS)) -> np.ndarray:
+    """Rows are gold labels, columns predictions."""
+    matrix = np.zeros((n, n), dtype=int)
+    for t, p in zip(y_true, y_pred, strict=True):
+        matrix[int(t), int(p)] += 1
+    return matrix
+
+
+def per_class(matrix: np.ndarray) -> dict[str, dict[str, float]]:
+    """Precision, recall, F1 and support per label (0 where undefined, as sklearn does)."""
+    out = {}
+    for i, label in enumerate(LABELS[: matrix.shape[0]]):
+        tp = matrix[i, i]
+        predicted = matrix[:, i].sum()
+        actual = matrix[i, :].sum()
+        precision = tp / predicted if predicted else 0.0
+        recall = tp / actual if actual else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        out[label] = {"precision": float(precision), "recall": float(recall), "f1": float(f1),
+                      "support": int(actual)}
+    return out
+
+
+def macro_f1(y_true: Sequence[int], y_pred: Sequence[int]) -> float:
+    """Mean F1 over the labels present in gold or predictions (sklearn's convention)."""
+    matrix = confusion(y_true, y_pred)
+    stats = per_class(matrix)
+    present = [label for i, label in enumerate(LABELS)
+               if matrix[i, :].sum() or matrix[:, i].sum()]
+    return float(np.mean([stats[label]["f1"] for label in present])) if present else 0.0
+
+
+def coop_conflict_accuracy(y_true: Sequence[int], probs: np.ndarray) -> float | None:
+    """On gold-polar rows, how often P(cooperation) vs P(conflict) picks the right side.
+
+    Neutral predictions do not count as errors here: this isolates the sign error
+    (calling a clash a rapprochement), which is the costly one for an index.
+    """
+    y = np.asarray(y_true)
+    polar = (y == CONFLICT) | (y == COOPERATION)
+    if not polar.any():
+        return None
+    pick = np.where(probs[polar, COOPERATION] >= probs[polar, CONFLICT], COOPERATION, CONFLICT)
+    return float((pick == y[polar]).mean())
+
+
+def expected_calibration_error(y_true: Sequence[int], probs: np.ndarray, bins: int = 10
+                               ) -> float:
+    """ECE of the top-label confidence over equal-width bins (Guo et al., 2017)."""
+    y = np.asarray(y_true)
+    if len(y) == 0:
+        return 0.0
+    confidence = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == y
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    ece = 0.0
+    for low, high in pairwise(edges):
+        in_bin = (confidence > low) & (confidence <= high)
+        if low == 0.0:
+            in_bin |= confidence == 0.0
+        if in_bin.any():
+            ece += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
+    return float(ece)
+
+
+@dataclass
+class Report:
+    """All figures for one evaluation set."""
+
+    name: str
+    n: int
+    accuracy: float
+    macro_f1: float
+    coop_conflict_accuracy: float | None
+    ece: float
+    per_class: dict[str, dict[str, float]]
+    confusion: list[list[int]]
+    by_source: dict[str, Report] = field(default_factory=dict)
+
+    def metrics(self, prefix: str) -> dict[str, float]:
+        """Flat metrics for MLflow, e.g. ``test_macro_f1``, ``test.conflibert_macro_f1``."""
+        out = {f"{prefix}_accuracy": self.accuracy, f"{prefix}_macro_f1": self.macro_f1,
+               f"{prefix}_ece": self.ece, f"{prefix}_n": float(self.n)}
+        if self.coop_conflict_accuracy is not None:
+            out[f"{prefix}_coop_conflict_accuracy"] = self.coop_conflict_accuracy
+        for label, stats in self.per_class.items():
+            for key in ("precision", "recall", "f1"):
+                out[f"{prefix}_{label}_{key}"] = stats[key]
+        for source, report in self.by_source.items():
+            out.update(report.metrics(f"{prefix}.{source}"))
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "n": self.n, "accuracy": self.accuracy, "macro_f1": self.macro_f1,
+            "coop_conflict_accuracy": self.coop_conflict_accuracy, "ece": self.ece,
+            "per_class": self.per_class, "confusion": self.confusion,
+            "by_source": {k: v.to_dict() for k, v in self.by_source.items()},
+        }
+
+
+def evaluate(name: str, y_true: Sequence[int], probs: np.ndarray,
+             sources: Sequence[str] | None = None) -> Report:
+    """Every figure for one set, plus a per-source breakdown when sources are given."""
+    y = np.asarray(y_true, dtype=int)
+    probs = np.asarray(probs, dtype=float)
+    if probs.shape != (len(y), len(LABELS)):
+        raise ValueError(f"probs must be ({len(y)}, {len(LABELS)}), got {probs.shape}")
+    pred = probs.argmax(axis=1) if len(y) else np.zeros(0, dtype=int)
+    matrix = confusion(y, pred)
+    report = Report(
+        name=name, n=len(y),
+        accuracy=float((pred == y).mean()) if len(y) else 0.0,
+        macro_f1=macro_f1(y, pred),
+        coop_conflict_accuracy=coop_conflict_accuracy(y, probs),
+        ece=expected_calibration_error(y, probs),
+        per_class=per_class(matrix),
+        confusion=matrix.tolist(),
+    )
+    if sources is not None:
+        src = np.asarray(sources)
+        for source in sorted(set(src.tolist())):
+            mask = src == source
+            report.by_source[source] = evaluate(source, y[mask], probs[mask])
+    return report
+
+
+def plot_confusion(report: Report, path: Path) -> Path:
+    """Confusion matrix PNG (counts and row-normalised shading); headless via Agg."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    matrix = np.asarray(report.confusion, dtype=float)
+    rows = matrix.sum(axis=1, keepdims=True)
+    shade = np.divide(matrix, rows, out=np.zeros_like(matrix), where=rows > 0)
+    fig, ax = plt.subplots(figsize=(4.6, 4.0), dpi=120)
+    ax.imshow(shade, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(LABELS)), LABELS, rotation=20)
+    ax.set_yticks(range(len(LABELS)), LABELS)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("gold")
+    ax.set_title(f"{report.name}: macro-F1 {report.macro_f1:.3f} (n={report.n})", fontsize=9)
+    for i in range(matrix.shape[0]):
+        for j in range(matrix.shape[1]):
+            ax.text(j, i, int(matrix[i, j]), ha="center", va="center",
+                    color="white" if shade[i, j] > 0.5 else "black")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def format_table(reports: Sequence[Report]) -> list[list[str]]:
+    """Rows (set, source, n, acc, macro-F1, coop-vs-conflict, ECE) for a console table."""
+    rows = []
+    for report in reports:
+        for source, item in [("(all)", report), *report.by_source.items()]:
+            cc = item.coop_conflict_accuracy
+            rows.append([report.name, source, str(item.n), f"{item.accuracy:.3f}",
+                         f"{item.macro_f1:.3f}", "-" if cc is None else f"{cc:.3f}",
+                         f"{item.ece:.3f}"])
+    return rows

@@ -1,0 +1,253 @@
+"""Model commands: list / promote / roll back registry versions, export, batch predict.
+
+Exit codes: 0 done; 1 promotion refused by the gate (a decision, not an error: both
+figures are printed); 2 bad input or configuration (one line, no traceback).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from relwatch.cli._common import UserError, console, err_console
+from relwatch.core.config import get_settings
+
+models_app = typer.Typer(
+    help=(
+        "The model registry (MLflow aliases, not stages): every trained model is a version "
+        "of the registered model; [bold]challenger[/] marks the newest, [bold]champion[/] "
+        "the one that serves.\n\n"
+        "Typical flow: [bold]relwatch train[/] → [bold]relwatch models list[/] → "
+        "[bold]relwatch models promote[/] (gated on gate-set macro-F1) → "
+        "[bold]relwatch models rollback[/] if the new champion misbehaves."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+
+# Run metrics shown by `models list` (name -> column header); absent ones are left out.
+SHOWN_METRICS = {
+    "gate_macro_f1": "gate F1",
+    "int8_agreement": "int8 agree",
+}
+
+
+def _registry():  # lazy import keeps `relwatch --help` fast (no MLflow)
+    from relwatch.track import registry
+
+    return registry
+
+
+@models_app.command("list")
+def list_cmd() -> None:
+    """Show every version with its aliases, gate metric and run, newest first.
+
+    Columns: gate F1 (macro-F1 on the gate set, what promote compares),
+    int8 agree (int8 vs fp32 label agreement), the MLflow run and creation time.
+    """
+    registry = _registry()
+    try:
+        versions = registry.list_models()
+    except registry.RegistryError as exc:
+        raise UserError(str(exc)) from None
+    settings = get_settings()
+    shown = [m for m in SHOWN_METRICS if any(m in v.metrics for v in versions)]
+    table = Table(title=f"{settings.registered_model} ({settings.mlflow_tracking_uri})")
+    for column in ("ver", "aliases", "kind"):
+        table.add_column(column, no_wrap=True)
+    for metric in shown:
+        table.add_column(SHOWN_METRICS[metric], justify="right", no_wrap=True)
+    table.add_column("run", no_wrap=True)
+    table.add_column("created UTC")
+    for v in versions:
+        aliases = ", ".join(
+            f"[bold green]{a}[/]" if a == "champion" else f"[yellow]{a}[/]" for a in v.aliases
+        )
+        table.add_row(
+            v.version,
+            aliases or "-",
+            v.tags.get("kind", "?"),
+            *(f"{v.metrics[m]:.4f}" if m in v.metrics else "-" for m in shown),
+            (v.run_id or "-")[:8],
+            v.created.strftime("%m-%d %H:%M"),
+        )
+    console.print(table)
+
+
+@models_app.command("promote")
+def promote_cmd(
+    version: Annotated[
+        str | None,
+        typer.Option("--version", "-v", help="Version to promote; default: the challenger."),
+    ] = None,
+    margin: Annotated[
+        float | None,
+        typer.Option(
+            help="How much gate macro-F1 the candidate may trail the champion by "
+            "(default: RELWATCH_PROMOTE_MARGIN, 0.0).",
+            min=0.0,
+        ),
+    ] = None,
+    metric: Annotated[
+        str, typer.Option(help="Run metric the gate compares (higher is better).")
+    ] = "gate_macro_f1",
+) -> None:
+    """Make a version the champion if its gate-set macro-F1 ≥ the champion's − margin.
+
+    The first promotion (no champion yet) always passes. A refusal prints both figures
+    and exits with code 1; the champion does not move.
+    """
+    registry = _registry()
+    try:
+        result = registry.promote(version=version, margin=margin, gate_metric=metric)
+    except registry.PromotionRefused as exc:
+        r = exc.result
+        err_console.print(
+            f"[bold red]refused:[/] version {r.version} {r.metric} = {r.candidate_metric:.4f}, "
+            f"champion v{r.previous} {r.metric} = {r.champion_metric:.4f}, "
+            f"margin {r.margin:.4f} (needs ≥ {r.champion_metric - r.margin:.4f})",
+            highlight=False,
+        )
+        raise typer.Exit(code=1) from None
+    except registry.RegistryError as exc:
+        raise UserError(str(exc)) from None
+    against = (
+        f"champion v{result.previous} {result.champion_metric:.4f}"
+        if result.champion_metric is not None
+        else ("no champion yet" if result.previous is None else f"v{result.previous} (no metric)")
+    )
+    console.print(
+        f"version [bold]{result.version}[/] is now [bold green]champion[/] "
+        f"({result.metric} {result.candidate_metric:.4f} vs {against}, margin {result.margin})"
+    )
+
+
+@models_app.command("rollback")
+def rollback_cmd() -> None:
+    """Move champion back to the version it replaced at its promotion."""
+    registry = _registry()
+    try:
+        result = registry.rollback()
+    except registry.RegistryError as exc:
+        raise UserError(str(exc)) from None
+    console.print(
+        f"champion rolled back: version {result.from_version} → [bold green]{result.to_version}[/]"
+    )
+
+
+@models_app.command("export")
+def export_cmd(
+    model_dir: Annotated[Path, typer.Argument(help="A trained model dir (relwatch.json inside).")],
+    out_dir: Annotated[Path, typer.Argument(help="Where to write the serving package.")],
+    recipe: Annotated[
+        str | None,
+        typer.Option(
+            help="int8 recipe: full (smallest, fastest) | keep-ffn-out | keep-ffn (default: "
+            "feed-forward layers stay fp32, for ≥ 99% agreement with fp32)."
+        ),
+    ] = None,
+) -> None:
+    """Export a trained model to ONNX fp32 + int8 (the serving package ``predict`` loads)."""
+    from relwatch.classify.export import ExportError, export_onnx
+
+    if not model_dir.is_dir():
+        raise UserError(f"model dir {model_dir} does not exist")
+    with console.status("exporting to ONNX and quantizing…"):
+        try:
+            result = export_onnx(model_dir, out_dir, recipe=recipe)
+        except ExportError as exc:
+            raise UserError(str(exc)) from None
+    sizes = ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in result.files.items())
+    console.print(f"serving package at [bold]{result.out_dir}[/]: {sizes}")
+
+
+def predict_cmd(
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model",
+            "-m",
+            help="models:/relwatch-relation@champion, a version number (e.g. 3), or a "
+            "local serving-package / TF-IDF folder.",
+        ),
+    ],
+    input_path: Annotated[
+        Path,
+        typer.Option(
+            "--input", "-i", help='JSON lines: {"id", "text", "source"?, "target"?} per line.'
+        ),
+    ],
+    output_path: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="JSON lines out: every input field plus "
+            "label, probs and model_version. Written atomically.",
+        ),
+    ],
+    batch_size: Annotated[int, typer.Option(min=1, help="Rows per model call.")] = 64,
+    precision: Annotated[
+        str, typer.Option(help="int8 (default, faster) or fp32 (reference).")
+    ] = "int8",
+) -> None:
+    """Label a JSON-lines file of sentences with a relation model (streams any size).
+
+    Example: [bold]relwatch predict --model models:/relwatch-relation@champion
+    --input sentences.jsonl --output labelled.jsonl[/]
+
+    Malformed lines are reported with their line number and skipped; the output file
+    appears only when the run completes.
+    """
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from relwatch.classify.engine import ModelLoadError, RelationModel
+    from relwatch.classify.predict import predict_file
+
+    registry = _registry()
+    if not input_path.is_file():
+        raise UserError(f"input file {input_path} does not exist")
+    if precision not in ("int8", "fp32"):
+        raise UserError(f"--precision must be int8 or fp32, not {precision!r}")
+    try:
+        package, version = registry.resolve_model(model)
+        engine = RelationModel.load(package, precision=precision)  # type: ignore[arg-type]
+    except (registry.RegistryError, ModelLoadError) as exc:
+        raise UserError(str(exc)) from None
+    version_label = version if version is not None else f"local:{package.name}"[:50]
+    total = input_path.stat().st_size
+    with Progress(
+        TextColumn("[bold]predict[/]"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+    ) as progress:
+        task = progress.add_task("predict", total=total)
+        try:
+            stats = predict_file(
+                engine,
+                input_path,
+                output_path,
+                model_version=version_label,
+                batch_size=batch_size,
+                on_progress=lambda done: progress.update(task, completed=done),
+            )
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+    for line_no, reason in stats.errors[:20]:
+        err_console.print(f"[yellow]line {line_no}:[/] {reason}", highlight=False)
+    if stats.skipped > 20:
+        err_console.print(f"… and {stats.skipped - 20} more skipped lines")
+    console.print(
+        f"wrote {stats.written} rows to [bold]{output_path}[/] with model {version_label}"
+        f" ({stats.skipped} malformed lines skipped)"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(models_app, name="models")
+    app.command("predict")(predict_cmd)

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from relwatch.classify import evaluate as ev
+
+# label ids: 0 conflict, 1 neutral, 2 cooperation
+
+
+def test_confusion_and_per_class_by_hand():
+    y_true = [0, 0, 1, 2, 2, 2]
+    y_pred = [0, 2, 1, 2, 2, 0]
+    m = ev.confusion(y_true, y_pred)
+    assert m.tolist() == [[1, 0, 1], [0, 1, 0], [1, 0, 2]]
+    stats = ev.per_class(m)
+    assert stats["conflict"]["precision"] == pytest.approx(0.5)
+    assert stats["conflict"]["recall"] == pytest.approx(0.5)
+    assert stats["cooperation"]["precision"] == pytest.approx(2 / 3)
+    assert stats["cooperation"]["recall"] == pytest.approx(2 / 3)
+    assert stats["neutral"]["f1"] == pytest.approx(1.0)
+    assert ev.macro_f1(y_true, y_pred) == pytest.approx((0.5 + 1.0 + 2 / 3) / 3)
+
+
+def test_macro_f1_matches_sklearn():
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 200)
+    p = np.where(rng.random(200) < 0.7, y, rng.integers(0, 3, 200))
+    assert ev.macro_f1(y, p) == pytest.approx(f1_score(y, p, average="macro"))
+
+
+def test_ece_by_hand():
+    probs = np.array([
+        [0.9, 0.05, 0.05],  # conf 0.9, correct
+        [0.9, 0.05, 0.05],  # conf 0.9, wrong
+        [0.1, 0.3, 0.6],    # conf 0.6, correct
+        [0.2, 0.2, 0.6],    # conf 0.6, correct
+    ])
+    y = [0, 2, 2, 2]
+    # bin (0.8, 0.9]: acc 0.5 vs conf 0.9 -> 0.4 * 2/4; bin (0.5, 0.6]: acc 1 vs 0.6 -> 0.4 * 2/4
+    assert ev.expected_calibration_error(y, probs) == pytest.approx(0.4)
+    perfect = np.eye(3)[[0, 1, 2]]
+    assert ev.expected_calibration_error([0, 1, 2], perfect) == pytest.approx(0.0)
+
+
+def test_coop_conflict_accuracy_ignores_neutral_gold_and_neutral_argmax():
+    probs = np.array([
+        [0.2, 0.6, 0.2],    # gold conflict; neutral argmax, conflict >= coop? tie -> coop: wrong
+        [0.3, 0.6, 0.1],    # gold conflict; conflict > coop: right
+        [0.1, 0.1, 0.8],    # gold cooperation: right
+        [0.8, 0.1, 0.1],    # gold neutral: ignored
+    ])
+    assert ev.coop_conflict_accuracy([0, 0, 2, 1], probs) == pytest.approx(2 / 3)
+    assert ev.coop_conflict_accuracy([1], probs[:1]) is None
+
+
+def test_report_breaks_down_by_source_and_flattens_for_mlflow(tmp_path: Path):
+    probs = np.eye(3)[[0, 1, 2, 0]]
+    report = ev.evaluate("test", [0, 1, 2, 2], probs, ["a", "a", "b", "b"])
+    assert report.accuracy == pytest.approx(0.75)
+    assert report.by_source["a"].macro_f1 == pytest.approx(1.0)
+    assert report.by_source["b"].accuracy == pytest.approx(0.5)
+    metrics = report.metrics("test")
+    assert metrics["test.a_accuracy"] == pytest.approx(1.0)
+    assert metrics["test_coop_conflict_accuracy"] == pytest.approx(2 / 3)
+    png = ev.plot_confusion(report, tmp_path / "cm.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    rows = ev.format_table([report])
+    assert [r[1] for r in rows] == ["(all)", "a", "b"]
+
+
+def test_shape_mismatch_is_an_error():
+    with pytest.raises(ValueError, match="probs must be"):
+        ev.evaluate("x", [0, 1], np.zeros((3, 3)))

@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from relwatch.classify import train as tr
+from relwatch.classify.data import Example
+from relwatch.core.models import LABELS
+
+ACTORS = ["Seoul", "Tokyo", "Beijing", "Moscow", "Delhi", "Washington", "Pyongyang"]
+VERBS = {
+    "cooperation": ["signed a trade pact with", "pledged aid to", "praised", "agreed to help"],
+    "conflict": ["attacked", "sanctioned", "condemned", "fired missiles at"],
+    "neutral": ["met", "spoke by phone with", "will visit", "hosted officials from"],
+}
+
+
+def synthetic(n: int, seed: int = 0, dataset: str = "synthetic") -> list[Example]:
+    """Sentences written for the tests: the verb decides the label."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        label = LABELS[i % 3]
+        a, b = rng.sample(ACTORS, 2)
+        text = f"{a} {rng.choice(VERBS[label])} {b} on day {i}."
+        out.append(Example(text, label, dataset, source=a, target=b))
+    return out
+
+
+def test_fit_temperature_recovers_overconfidence():
+    rng = np.random.default_rng(0)
+    true_logits = rng.normal(size=(4000, 3)) * 2
+    probs = tr.softmax(true_logits)
+    labels = np.array([rng.choice(3, p=p) for p in probs])
+    t = tr.fit_temperature(true_logits * 3, labels)  # logits 3x too sharp
+    assert t == pytest.approx(3.0, rel=0.1)
+    assert tr.fit_temperature(np.zeros((0, 3)), np.zeros(0, dtype=int)) == 1.0
+
+
+def test_class_weights_are_inverse_frequency_with_mean_one():
+    labels = np.array([0, 0, 0, 1, 2, 2])
+    w = tr.class_weight_vector(labels, np.ones(6))
+    assert w.mean() == pytest.approx(1.0)
+    assert w[1] / w[0] == pytest.approx(3.0)
+    assert w[2] / w[0] == pytest.approx(1.5)
+
+
+def test_training_mix_drops_foreign_neutral_caps_and_weights():
+    rows = synthetic(30, dataset="directed_sentiment") + synthetic(9, dataset="conflibert")
+    args = tr.TrainingArguments(dataset_caps={"directed_sentiment": 5},
+                                dataset_weights={"directed_sentiment": 0.5},
+                                drop_neutral=("directed_sentiment",))
+    mix, weights = tr.prepare_training_mix(rows, args)
+    ds = [e for e in mix if e.dataset == "directed_sentiment"]
+    assert len(ds) == 5 and all(e.label != "neutral" for e in ds)
+    assert sum(e.dataset == "conflibert" for e in mix) == 9
+    assert sorted(set(weights.tolist())) == [0.5, 1.0]
+    again, _ = tr.prepare_training_mix(list(reversed(rows)), args)
+    assert sorted(e.text for e in again) == sorted(e.text for e in mix)
+
+
+def test_length_buckets_cover_every_row_once():
+    lengths = [random.Random(1).randint(5, 90) for _ in range(1000)]
+    batches = tr._batches(lengths, 32, random.Random(0))
+    flat = sorted(i for b in batches for i in b)
+    assert flat == list(range(1000))
+    spread = np.mean([max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in batches])
+    assert spread < 10  # similar lengths share a batch: little padding
+
+
+def test_tfidf_trains_calibrates_and_writes_contract_dir(tmp_path: Path):
+    args = tr.TrainingArguments(model="tfidf", tfidf_max_features=2000)
+    model = tr.train_model(synthetic(240), synthetic(60, seed=1), args, tmp_path / "m")
+    manifest = json.loads((tmp_path / "m" / "relwatch.json").read_text())
+    assert manifest["kind"] == "tfidf" and manifest["labels"] == list(LABELS)
+    assert (tmp_path / "m" / "model.joblib").is_file()
+    assert manifest["temperature"] == pytest.approx(model.temperature)
+    score = tr.load_scorer(tmp_path / "m")
+    test = synthetic(60, seed=2)
+    probs = score([e.model_input() for e in test])
+    assert probs.shape == (60, 3)
+    assert np.allclose(probs.sum(axis=1), 1.0)
+    accuracy = (probs.argmax(1) == [e.label_id for e in test]).mean()
+    assert accuracy > 0.9
+
+
+def test_tfidf_is_reproducible(tmp_path: Path):
+    args = tr.TrainingArguments(model="tfidf", tfidf_max_features=2000)
+    rows, val = synthetic(120), synthetic(30, seed=1)
+    tr.train_model(rows, val, args, tmp_path / "a")
+    tr.train_model(rows, val, args, tmp_path / "b")
+    texts = [e.model_input() for e in synthetic(20, seed=5)]
+    assert np.allclose(tr.load_scorer(tmp_path / "a")(texts), tr.load_scorer(tmp_path / "b")(texts))
+
+
+def test_transformer_trainer_writes_contract_dir_and_stops_early(tmp_path: Path):
+    from tests.classify.tiny_models import tiny_model_dir
+
+    args = tr.TrainingArguments(base_model=str(tiny_model_dir()), num_epochs=6, batch_size=16,
+                                early_stopping_patience=1, evals_per_epoch=1, max_length=32,
+                                learning_rate=1e-6, warmup_ratio=0.0)
+    model = tr.train_model(synthetic(48), synthetic(24, seed=1), args, tmp_path / "t")
+    out = tmp_path / "t"
+    manifest = json.loads((out / "relwatch.json").read_text())
+    assert manifest["kind"] == "transformer"
+    assert manifest["input_format"] == "markers-v1" and manifest["max_length"] == 32
+    assert manifest["temperature"] == pytest.approx(model.temperature)
+    assert (out / "tokenizer.json").is_file() and (out / "config.json").is_file()
+    # a learning rate too small to improve validation twice in a row triggers early stopping
+    assert len(model.history) < 6
+    probs = tr.load_scorer(out)(["[A] Seoul [/A] praised [B] Tokyo [/B]."])
+    assert probs.shape == (1, 3) and probs.sum() == pytest.approx(1.0, abs=1e-5)
+
+
+def test_unknown_argument_is_rejected():
+    with pytest.raises(ValueError, match="unknown training argument"):
+        tr.args_from_dict({"epochs": 3})
+
+
+def test_threads_follow_the_request_or_the_load(monkeypatch: pytest.MonkeyPatch):
+    assert tr.resolve_threads(3) == 3
+    monkeypatch.setattr(tr.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(tr.os, "getloadavg", lambda: (5.0, 5.0, 5.0))
+    assert tr.resolve_threads(None) == 1
+    monkeypatch.setattr(tr.os, "getloadavg", lambda: (0.2, 0.2, 0.2))
+    assert tr.resolve_threads(None) == 2
+
+
+def test_selection_score_gives_each_source_an_equal_say():
+    rows = ([Example(f"a{i}", "conflict", "big") for i in range(90)]
+            + [Example(f"b{i}", "cooperation", "small") for i in range(60)])
+    score = tr.per_source_selector(rows)
+    probs = np.zeros((150, 3))
+    probs[:90, 0] = 1.0  # big set all right
+    probs[90:, 0] = 1.0  # small set all wrong
+    # pooled macro-F1 would be dominated by the 90 right rows; per-source mean is (1 + 0) / 2
+    assert score(probs) == pytest.approx(0.5)
+
+
+def test_calibration_weights_give_each_source_an_equal_say():
+    rows = [Example(f"a{i}", "conflict", "big") for i in range(300)] + [
+        Example(f"b{i}", "conflict", "small") for i in range(100)]
+    w = tr.source_balance(rows)
+    assert w[:300].sum() == pytest.approx(w[300:].sum())
+    # big set: confidently right; small set: confidently wrong -> weighted T is larger
+    logits = np.zeros((400, 3))
+    logits[:300, 0] = 4.0
+    logits[300:, 2] = 4.0
+    labels = np.zeros(400, dtype=int)
+    assert tr.fit_temperature(logits, labels, w) > tr.fit_temperature(logits, labels)
+
+
+def test_temperature_is_fitted_on_the_calibration_sets_only():
+    rows = ([Example(f"n{i}", "conflict", "conflibert") for i in range(10)]
+            + [Example(f"u{i}", "conflict", "keep_it_local") for i in range(30)])
+    args = tr.TrainingArguments()
+    w = tr.calibration_weights(rows, args)
+    assert w[:10].sum() == pytest.approx(1.0) and w[10:].sum() == 0.0
+    others = tr.calibration_weights(rows[10:], args)  # no calibration set: all sets count
+    assert others.sum() == pytest.approx(1.0) and (others > 0).all()
