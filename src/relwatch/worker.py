@@ -155,11 +155,9 @@ def _import_reuters_job(params: dict[str, Any]) -> dict[str, Any]:
 @job_handler("extract")
 def _extract_job(params: dict[str, Any]) -> dict[str, Any]:
     """Sentences, mentions and pairs for articles not yet extracted."""
-    from dataclasses import asdict
+    from relwatch.extract.pipeline import run_extract_job
 
-    from relwatch.extract import extract_pending
-
-    return asdict(extract_pending(limit=params.get("limit")))
+    return run_extract_job(params)
 
 
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
