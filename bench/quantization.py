@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from relwatch.classify.data import load_named, split_examples  # noqa: E402
+from relwatch.classify.data import cap, load_named, split_examples  # noqa: E402
 from relwatch.classify.export import QUANT_RECIPES, compare_precisions, export_onnx  # noqa: E402
 from relwatch.core.config import get_settings  # noqa: E402
 
@@ -41,7 +41,7 @@ def main() -> None:
     sets = {}
     for name in args.dataset or ["conflibert"]:
         test = split_examples(load_named(name, data_dir).examples, seed=args.split_seed)["test"]
-        sets[name] = test[: args.limit]
+        sets[name] = cap(test, args.limit, seed=13)  # a stable sample, not file order
     table = Table(title=f"int8 vs fp32 on held-out test splits — {args.model_dir}")
     for column in ("recipe", "int8 MB", "set", "n", "agreement", "fp32 F1", "int8 F1", "drop"):
         table.add_column(column, justify="left" if column in {"recipe", "set"} else "right")

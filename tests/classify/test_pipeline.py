@@ -34,7 +34,8 @@ def test_tfidf_run_is_logged_with_data_hash_metrics_artifacts_and_registered(tmp
 
     train_file = _write_jsonl(tmp_path / "mine.jsonl", synthetic(300))
     gold = _write_jsonl(tmp_path / "gold.jsonl", synthetic(30, seed=9))
-    args = TrainingArguments(model="tfidf", datasets=(), gate_datasets=(), tfidf_max_features=2000)
+    args = TrainingArguments(model="tfidf", datasets=(), gate_datasets=(),
+                             report_datasets=(), tfidf_max_features=2000)
     result = run_training(args, extra_train=[train_file], eval_sets=[gold],
                           out_dir=tmp_path / "run")
     client, uri = _client()
@@ -76,8 +77,12 @@ def test_quick_cli_trains_exports_and_registers_end_to_end(tmp_path: Path, data_
     package = tmp_path / "run" / "package"
     assert (package / "model.int8.onnx").is_file() and (package / "tokenizer.json").is_file()
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    assert metrics["gate"]["n"] > 1000  # the whole gate set, never capped
-    assert metrics["gate"]["macro_f1"] > 0.4  # learned something in its minute
+    # the whole news gate, never capped; UN documents reported beside it, outside the gate
+    assert metrics["gate"]["n"] >= 190
+    assert set(metrics["gate"]["by_source"]) == {"conflibert", "seed_sample"}
+    assert {"keep_it_local", "directed_sentiment"} <= set(metrics["test"]["by_source"])
+    # fixed steps, not a time budget: the news model is usable even on a busy machine
+    assert metrics["test"]["by_source"]["conflibert"]["macro_f1"] > 0.7
     assert seconds < 400, f"quick run took {seconds:.0f} s"
 
 

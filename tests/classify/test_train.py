@@ -116,18 +116,40 @@ def test_transformer_trainer_writes_contract_dir_and_stops_early(tmp_path: Path)
     assert probs.shape == (1, 3) and probs.sum() == pytest.approx(1.0, abs=1e-5)
 
 
+def test_max_steps_stops_training_and_evaluates_the_last_step(tmp_path: Path):
+    from tests.classify.tiny_models import tiny_model_dir
+
+    args = tr.TrainingArguments(base_model=str(tiny_model_dir()), num_epochs=5, batch_size=8,
+                                max_steps=4, max_length=32, time_budget_s=None,
+                                early_stopping_patience=10)
+    model = tr.train_model(synthetic(48), synthetic(16, seed=1), args, tmp_path / "s")
+    # 48 rows / 8 = 6 steps per epoch: the stop comes mid-epoch, with a check on step 4
+    assert model.info["steps"] == 4
+    assert [point["step"] for point in model.history] == [4]
+
+
+def test_quick_preset_is_step_bounded_not_time_bounded():
+    quick = tr.TrainingArguments.quick()
+    assert quick.max_steps == tr.QUICK_STEPS and quick.profile == "quick"
+    # the safety stop must sit far beyond what the fixed steps need on an idle machine
+    assert quick.time_budget_s is None or quick.time_budget_s >= 300
+
+
 def test_unknown_argument_is_rejected():
     with pytest.raises(ValueError, match="unknown training argument"):
         tr.args_from_dict({"epochs": 3})
 
 
-def test_threads_follow_the_request_or_the_load(monkeypatch: pytest.MonkeyPatch):
+def test_threads_follow_the_request_or_the_cores_never_the_load(
+        monkeypatch: pytest.MonkeyPatch):
     assert tr.resolve_threads(3) == 3
-    monkeypatch.setattr(tr.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(tr.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     monkeypatch.setattr(tr.os, "getloadavg", lambda: (5.0, 5.0, 5.0))
-    assert tr.resolve_threads(None) == 1
+    busy = tr.resolve_threads(None)
     monkeypatch.setattr(tr.os, "getloadavg", lambda: (0.2, 0.2, 0.2))
-    assert tr.resolve_threads(None) == 2
+    assert busy == tr.resolve_threads(None) == 2
+    monkeypatch.setattr(tr.os, "sched_getaffinity", lambda pid: set(range(16)), raising=False)
+    assert tr.resolve_threads(None) == 4
 
 
 def test_selection_score_gives_each_source_an_equal_say():

@@ -32,7 +32,7 @@ def registry_env(mlflow_store: tuple[str, str], monkeypatch: pytest.MonkeyPatch)
     return name
 
 
-def log_version(package: Path, gate_macro_f1: float | None) -> str:
+def log_version(package: Path, gate_macro_f1: float | None, gate: str | None = None) -> str:
     """One training run's worth of registry work: a run with a gate metric + the model."""
     import mlflow
 
@@ -43,4 +43,6 @@ def log_version(package: Path, gate_macro_f1: float | None) -> str:
     with mlflow.start_run():
         if gate_macro_f1 is not None:
             mlflow.log_metric("gate_macro_f1", gate_macro_f1)
+        if gate is not None:
+            mlflow.set_tag("relwatch.gate_sha256", gate)
         return log_relation_model(package, input_example=["Seoul and Tokyo met."])

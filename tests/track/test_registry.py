@@ -64,6 +64,21 @@ def test_promotion_needs_a_gate_metric_and_a_real_version(registry_env):
         registry.rollback()
 
 
+def test_versions_scored_on_different_gate_sets_are_not_compared(registry_env):
+    package = tiny_package()
+    log_version(package, 0.60, gate="a" * 64)
+    registry.promote()
+    log_version(package, 0.90, gate="b" * 64)  # a higher figure, but on another gate
+    with pytest.raises(RegistryError, match="another gate set") as error:
+        registry.promote()
+    assert "--allow-gate-change" in str(error.value)
+    assert aliases(registry_env) == {"champion": "1", "challenger": "2"}
+    assert registry.promote(allow_gate_change=True).version == "2"
+    log_version(package, 0.85, gate="b" * 64)  # same gate: the ordinary comparison
+    with pytest.raises(PromotionRefused):
+        registry.promote()
+
+
 def test_resolve_model_downloads_the_serving_package_once(registry_env, tmp_path: Path):
     version = log_version(tiny_package(), 0.5)
     registry.promote(version)

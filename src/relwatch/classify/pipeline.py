@@ -23,6 +23,7 @@ from relwatch.classify.data import (
     Dataset,
     Example,
     cap,
+    content_hash,
     load_any,
     split_examples,
 )
@@ -58,8 +59,8 @@ def load_training_data(
     args: TrainingArguments, data_dir: Path | None, extra: Sequence[Path] = ()
 ) -> list[Dataset]:
     """The training sets, the gate sets (loaded even when not trained on, so the gate never
-    moves with the mix) and user files; each a hashed dataset version."""
-    names = list(dict.fromkeys([*args.datasets, *args.gate_datasets]))
+    moves with the mix), the report-only sets and user files; each a hashed dataset version."""
+    names = list(dict.fromkeys([*args.datasets, *args.gate_datasets, *args.report_datasets]))
     sets = [load_any(spec, data_dir) for spec in names]
     sets += [load_any(path, data_dir) for path in extra]
     names = [s.name for s in sets]
@@ -119,7 +120,8 @@ def run_training(
 
     step("loading data", 0)
     data_dir = settings.data_dir if settings.data_dir and settings.data_dir.is_dir() else None
-    if data_dir is None and any(s in LOADERS for s in [*args.datasets, *args.gate_datasets]):
+    shared = [*args.datasets, *args.gate_datasets, *args.report_datasets]
+    if data_dir is None and any(s in LOADERS for s in shared):
         data_dir = settings.require_data_dir()
     sets = load_training_data(args, data_dir, extra_train)
     train_names = {*args.datasets, *(s.name for s in sets[len(sets) - len(extra_train):])}
@@ -205,8 +207,12 @@ def run_training(
     configure_mlflow(settings)
     with mlflow.start_run(run_name=f"{args.model}-{stamp}") as run:
         result.run_id = run.info.run_id
+        from relwatch.track.registry import RUN_TAG_GATE
+
         mlflow.set_tags({"relwatch.kind": args.model, "relwatch.stage": "classify",
-                         "relwatch.profile": args.profile})
+                         "relwatch.profile": args.profile,
+                         RUN_TAG_GATE: content_hash(gate_rows),
+                         "relwatch.gate_sets": ",".join(sorted(gate_sets))})
         from relwatch.classify.train import resolve_threads
 
         mlflow.log_params({**params, "threads_used": resolve_threads(args.num_threads)})
@@ -235,9 +241,10 @@ def run_training(
         step("exporting ONNX", 4)
         from relwatch.classify.export import export_onnx
 
-        # Choose the int8 recipe on validation rows of the sets the model learned from: on
-        # text it never saw, fp32 itself is unsure and any rounding flips labels.
-        check = cap(selection, 600, seed=args.seed)
+        # Choose the int8 recipe on validation rows of every set, trained on or not: the
+        # model will also read text unlike its training data, and it is there that fp32 is
+        # unsure and rounding flips labels. No labels are used, only fp32/int8 agreement.
+        check = [e for s in sets for e in cap(splits[s.name]["validation"], 300, seed=args.seed)]
         package = export_onnx(model_dir, run_dir / "package",
                               check_texts=[e.model_input() for e in check] or None)
         result.package_dir = package.out_dir

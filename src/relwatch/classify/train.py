@@ -33,9 +33,14 @@ log = get_logger(__name__)
 # and NewsMTSC's "neutral" mean "no sentiment", which pulled CAMEO news to 0.49 macro-F1 when
 # mixed in at full weight, so they join only through their polar rows at a low weight.
 DEFAULT_DATASETS = ("conflibert", "keep_it_local", "seed_sample", "directed_sentiment")
-GATE_DATASETS = ("conflibert", "keep_it_local", "seed_sample")
+# The gate is news, the register relwatch reads: with UN documents in it (82% of the rows)
+# promotion rewarded models that were better on UN prose and worse on news.
+GATE_DATASETS = ("conflibert", "seed_sample")
+# Held out and reported per source on every run, trained on or not, outside the gate.
+REPORT_DATASETS = ("keep_it_local", "directed_sentiment")
 
 ProgressCallback = Callable[[str, int, int], None]
+QUICK_STEPS = 90
 
 
 def bundled_base_model() -> str:
@@ -65,12 +70,15 @@ class TrainingArguments:
     datasets: tuple[str, ...] = DEFAULT_DATASETS
     """Shared sets (by loader name) to train on; user files are passed separately."""
     dataset_caps: dict[str, int] = field(
-        default_factory=lambda: {"keep_it_local": 800, "directed_sentiment": 600}
+        default_factory=lambda: {"keep_it_local": 500, "directed_sentiment": 600}
     )
     """Most training rows taken from a set (stable hash choice), so that no other set
-    outweighs the news set the model is judged on."""
+    outweighs the news set the model is judged on. Chosen by per-source validation
+    (``bench/training_mix.py``): UN documents at 800 rows / weight 0.5 cost news 0.016
+    macro-F1 against 500 / 0.3; without them news gains 0.014 more but UN documents fall
+    from 0.53 to 0.36."""
     dataset_weights: dict[str, float] = field(
-        default_factory=lambda: {"keep_it_local": 0.5, "directed_sentiment": 0.5,
+        default_factory=lambda: {"keep_it_local": 0.3, "directed_sentiment": 0.5,
                                  "seed_sample": 2.0}
     )
     """Per-set loss weight; 1.0 when a set is not listed."""
@@ -80,6 +88,9 @@ class TrainingArguments:
     gate_datasets: tuple[str, ...] = GATE_DATASETS
     """Sets whose test split is the fixed gate set that promotion compares on; loaded and
     evaluated even when not trained on, so the gate never moves with the mix."""
+    report_datasets: tuple[str, ...] = REPORT_DATASETS
+    """Sets held out and reported per source (capped at ``eval_cap_per_source``) even when
+    not trained on, so every run shows what it does outside the news register."""
     calibration_datasets: tuple[str, ...] = ("conflibert", "seed_sample")
     """Validation sets the temperature is fitted on: the news the model serves. One
     temperature cannot suit every set (fitted on UN documents it left news under-confident,
@@ -108,12 +119,18 @@ class TrainingArguments:
     """Cap on validation rows used for early stopping and the validation report."""
     eval_cap_per_source: int | None = 1000
     """Cap on held-out rows per *non-gate* set in reports (the gate set is never capped)."""
+    max_steps: int | None = None
+    """Stop after this many optimiser steps (the learning-rate schedule ends there too):
+    a short run that is the same run on any machine, where a time budget would train less
+    on a busy one. ``None`` runs ``num_epochs`` epochs."""
     time_budget_s: float | None = 900.0
-    """Safety stop: training ends (best checkpoint kept) after this many seconds."""
+    """Safety stop: training ends (best checkpoint kept) after this many seconds. It makes
+    a run depend on machine load, so presets size ``num_epochs``/``max_steps`` to finish
+    well inside it."""
     seed: int = 42
     num_threads: int | None = None
-    """Torch threads; ``None`` = 2 on an idle machine, 1 when the load average says the
-    cores are busy (two spinning threads on shared cores ran 2x slower than one)."""
+    """Torch threads; ``None`` = the cores this process may use, at most 4 (never the
+    momentary load, which would make a run depend on what else the machine was doing)."""
     tfidf_max_features: int = 50_000
     tfidf_c: float = 4.0
     profile: str = "full"
@@ -121,19 +138,22 @@ class TrainingArguments:
 
     @classmethod
     def quick(cls, **overrides: Any) -> TrainingArguments:
-        """Two-minute variant for demos and tests: news rows only, short inputs, a 45 s
-        training budget (leaves time for evaluation, export and registration)."""
+        """Two-minute variant for demos and tests: news rows only, short inputs and a fixed
+        number of steps (about 45 s on two idle cores), leaving time for evaluation, export
+        and registration. Fixed steps, not a time budget: under load a 45 s budget stopped
+        after 19 steps and left a model that predicted one class."""
         base: dict[str, Any] = {
             "datasets": ("conflibert", "seed_sample"),
             "max_length": 64,
             "num_epochs": 2,
+            "max_steps": QUICK_STEPS,
             "evals_per_epoch": 1,
             "batch_size": 16,
             "max_eval_examples": 400,
             "eval_cap_per_source": 300,
             "learning_rate": 1e-4,
             "warmup_ratio": 0.1,
-            "time_budget_s": 45.0,
+            "time_budget_s": 600.0,
             "profile": "quick",
         }
         base.update(overrides)
@@ -167,15 +187,19 @@ class TrainedModel:
 
 
 def resolve_threads(requested: int | None) -> int:
-    """Threads to use: the request, or 2 minus the cores other work already keeps busy."""
+    """Torch threads: the request, or the cores this process may use (at most 4).
+
+    Fixed by the machine, never by its momentary load: a thread count that followed the
+    load average changed the floating-point reduction order between runs, so the same
+    seed and data could give a slightly different model.
+    """
     if requested:
         return max(1, int(requested))
-    cores = min(2, os.cpu_count() or 1)
     try:
-        busy = os.getloadavg()[0]
-    except OSError:  # pragma: no cover - platforms without getloadavg
-        busy = 0.0
-    return 1 if busy >= cores else cores
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - platforms without affinity
+        usable = os.cpu_count() or 1
+    return max(1, min(4, usable))
 
 
 def set_seed(seed: int) -> None:
@@ -476,6 +500,8 @@ def train_transformer(
     rng = random.Random(args.seed)
     steps_per_epoch = math.ceil(len(rows) / args.batch_size)
     total_steps = steps_per_epoch * args.num_epochs
+    if args.max_steps:
+        total_steps = min(total_steps, int(args.max_steps))
     no_decay = ("bias", "LayerNorm.weight", "LayerNorm.bias")
     groups = [
         {"params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
@@ -529,7 +555,8 @@ def train_transformer(
                           seconds=round(time.perf_counter() - started))
             over_budget = (args.time_budget_s is not None
                            and time.perf_counter() - started > args.time_budget_s)
-            if in_epoch in eval_points or over_budget:
+            last = step >= total_steps
+            if in_epoch in eval_points or over_budget or last:
                 val_logits = scorer.logits(val_texts)
                 score = select_metric(softmax(val_logits)) if len(val_texts) else 0.0
                 history.append({"step": step, "epoch": epoch + in_epoch / steps_per_epoch,
@@ -548,6 +575,8 @@ def train_transformer(
                     stop = True
                 if over_budget:
                     log.warning("time budget reached", seconds=args.time_budget_s, step=step)
+                    stop = True
+                if last:
                     stop = True
             if stop:
                 break

@@ -94,6 +94,14 @@ def promote_cmd(
     metric: Annotated[
         str, typer.Option(help="Run metric the gate compares (higher is better).")
     ] = "gate_macro_f1",
+    allow_gate_change: Annotated[
+        bool,
+        typer.Option(
+            "--allow-gate-change",
+            help="Promote even though the two versions were scored on different gate sets "
+            "(e.g. after the gate's data changed); the figures are printed but not comparable.",
+        ),
+    ] = False,
 ) -> None:
     """Make a version the champion if its gate-set macro-F1 ≥ the champion's − margin.
 
@@ -102,7 +110,8 @@ def promote_cmd(
     """
     registry = _registry()
     try:
-        result = registry.promote(version=version, margin=margin, gate_metric=metric)
+        result = registry.promote(version=version, margin=margin, gate_metric=metric,
+                                  allow_gate_change=allow_gate_change)
     except registry.PromotionRefused as exc:
         r = exc.result
         err_console.print(

@@ -31,7 +31,7 @@ def _progress() -> Progress:
 def train(
     quick: Annotated[bool, typer.Option(
         "--quick",
-        help="Two-minute demo run: news rows only, shorter inputs, 45 s of training.")] = False,
+        help="Two-minute demo run: news rows only, short inputs, 90 training steps.")] = False,
     model: Annotated[str, typer.Option(
         help="transformer (fine-tuned MiniLM, exported to int8 ONNX) or tfidf "
              "(TF-IDF + logistic regression baseline).")] = "transformer",

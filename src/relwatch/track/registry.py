@@ -36,6 +36,8 @@ GATE_METRIC = "gate_macro_f1"
 TAG_PREVIOUS = "relwatch.previous_champion"
 TAG_PROMOTED_AT = "relwatch.promoted_at"
 TAG_ROLLED_BACK_AT = "relwatch.rolled_back_at"
+# Run tag: content hash of the gate rows. Gate figures are comparable only on one gate set.
+RUN_TAG_GATE = "relwatch.gate_sha256"
 MODEL_ARTIFACT = "model"
 _URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[\w-]+)|/(?P<version>\d+))$")
 
@@ -213,16 +215,30 @@ def _run_metrics(client: MlflowClient, mv: ModelVersion) -> dict[str, float]:
         return {}
 
 
+def _gate_hash(client: MlflowClient, mv: ModelVersion) -> str | None:
+    from mlflow.exceptions import MlflowException
+
+    if not mv.run_id:
+        return None
+    try:
+        return client.get_run(mv.run_id).data.tags.get(RUN_TAG_GATE)
+    except MlflowException:
+        return None
+
+
 def promote(
     version: str | int | None = None,
     margin: float | None = None,
     gate_metric: str = GATE_METRIC,
+    allow_gate_change: bool = False,
 ) -> PromotionResult:
     """Move ``champion`` to ``version`` (default: the challenger) if the gate allows it.
 
     Raises :class:`PromotionRefused` (with both figures) when the candidate's gate metric
     is below the champion's minus ``margin`` (default ``settings.promote_margin``), and
-    :class:`RegistryError` for anything the user must fix first.
+    :class:`RegistryError` for anything the user must fix first — including two versions
+    scored on different gate sets, whose figures say nothing about each other, unless
+    ``allow_gate_change`` accepts that once (the figures are still printed).
     """
     settings = get_settings()
     client = get_client(settings)
@@ -249,6 +265,14 @@ def promote(
     champion_metric = None
     if champion is not None:
         champion_metric = _run_metrics(client, champion).get(gate_metric)
+        ours, theirs = _gate_hash(client, candidate), _gate_hash(client, champion)
+        if ours and theirs and ours != theirs and not allow_gate_change:
+            raise RegistryError(
+                f"version {candidate.version} was scored on another gate set than champion "
+                f"v{champion.version} (gate {ours[:12]} vs {theirs[:12]}), so their "
+                f"{gate_metric} figures are not comparable; retrain the champion's recipe "
+                "on the current data, or accept the change with --allow-gate-change"
+            )
     result = PromotionResult(
         version=str(candidate.version),
         previous=str(champion.version) if champion else None,
