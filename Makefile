@@ -57,6 +57,7 @@ demo: install ## run every stage end to end on the embedded default (SQLite, loc
 
 test: install ## ruff + the whole test suite (service tests need PostgreSQL/Redis; CI=true makes them mandatory)
 	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test-fast: install ## unit tests only (skips slow and service tests)

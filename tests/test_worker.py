@@ -156,8 +156,7 @@ def test_predict_job_labels_a_file_with_a_local_model(db_url: str, tmp_path: Pat
 
     src = tmp_path / "in.jsonl"
     src.write_text(
-        '{"id": 1, "text": "Japan and India signed a pact.", "source": "Japan"}\n'
-        "not json\n"
+        '{"id": 1, "text": "Japan and India signed a pact.", "source": "Japan"}\nnot json\n'
     )
     job_id = worker.submit(
         "predict",

@@ -19,28 +19,45 @@ def fake_data_dir(tmp_path: Path) -> Path:
     (root / "conflibert_cameo" / "train.tsv").write_text(
         "Japan and India signed a defence pact.\t2\n"
         "Russia shelled the border town.\t4\n"
-        "The minister spoke to reporters.\t0\n", encoding="utf-8")
+        "The minister spoke to reporters.\t0\n",
+        encoding="utf-8",
+    )
     (root / "conflibert_cameo" / "ner_train.txt").write_text(
-        "Russia B-S\nshelled O\nthe B-T\nborder I-T\ntown I-T\n. O\n\n", encoding="utf-8")
+        "Russia B-S\nshelled O\nthe B-T\nborder I-T\ntown I-T\n. O\n\n", encoding="utf-8"
+    )
     (root / "directed_sentiment").mkdir()
     for name in ("train", "valid", "test"):
         (root / "directed_sentiment" / f"{name}.txt").write_text(
             "A [Los Angele]s anchor praised [the United State]s.\tLos Angele\tthe United State\t1\n"
-            "[Seoul] was blamed by [Tokyo] officials.\tSeoul\tTokyo\t4\n", encoding="utf-8")
+            "[Seoul] was blamed by [Tokyo] officials.\tSeoul\tTokyo\t4\n",
+            encoding="utf-8",
+        )
     (root / "keep_it_local").mkdir()
     (root / "keep_it_local" / "en_quad_multiclass.tsv").write_text(
         "en\tQuadClass\nThe parties agreed to cooperate.\t3\nTroops attacked the camp.\t2\n"
-        "The report is annexed.\t0\n", encoding="utf-8")
+        "The report is annexed.\t0\n",
+        encoding="utf-8",
+    )
     (root / "seed_sample").mkdir()
     (root / "seed_sample" / "sentiment_train.tsv").write_text(
-        "\tid\tsentence\tsentiment\n0\t1\t\"Seoul protested, saying\nit was unacceptable.\"\t0\n"
-        "1\t2\tThe two leaders praised ties.\t1\n", encoding="utf-8")
+        '\tid\tsentence\tsentiment\n0\t1\t"Seoul protested, saying\nit was unacceptable."\t0\n'
+        "1\t2\tThe two leaders praised ties.\t1\n",
+        encoding="utf-8",
+    )
     (root / "newsmtsc").mkdir()
-    (root / "newsmtsc" / "train.jsonl").write_text(json.dumps({
-        "sentence_normalized": "Smith attacked Jones.",
-        "targets": [{"from": 0, "to": 5, "mention": "Smith", "polarity": 2.0},
-                    {"from": 15, "to": 20, "mention": "Jones", "polarity": 4.0}]}) + "\n",
-        encoding="utf-8")
+    (root / "newsmtsc" / "train.jsonl").write_text(
+        json.dumps(
+            {
+                "sentence_normalized": "Smith attacked Jones.",
+                "targets": [
+                    {"from": 0, "to": 5, "mention": "Smith", "polarity": 2.0},
+                    {"from": 15, "to": 20, "mention": "Jones", "polarity": 4.0},
+                ],
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     return root
 
 
@@ -64,7 +81,8 @@ def test_directed_sentiment_brackets_become_spans_and_direction(fake_data_dir: P
     first, second = ds.examples[:2]
     assert first.text == "A Los Angeles anchor praised the United States."
     assert first.model_input() == (
-        "A [A] Los Angeles [/A] anchor praised [B] the United States [/B].")
+        "A [A] Los Angeles [/A] anchor praised [B] the United States [/B]."
+    )
     assert (first.label, first.direction) == ("cooperation", "a->b")
     assert (second.label, second.direction) == ("conflict", "b->a")
 
@@ -131,18 +149,22 @@ def test_content_hash_is_stable_and_content_sensitive():
     assert d.content_hash(changed) != h
     # pinned: the canonical serialisation must not drift between releases
     assert d.content_hash([d.Example("a", "neutral", "x")]) == (
-        "a9dff9b7b2930e2e7423f5e961ec2b01c2998a2308c4a20512aed890c9746efd")
+        "a9dff9b7b2930e2e7423f5e961ec2b01c2998a2308c4a20512aed890c9746efd"
+    )
 
 
 def test_splits_are_deterministic_and_keep_a_sentence_in_one_split():
     rows = [d.Example(f"Sentence number {i} about ties.", LABELS[i % 3], "t") for i in range(600)]
     # the same sentence with another pair and other spacing/case/brackets
-    rows += [d.Example(f"sentence  number {i} about [ties].", "neutral", "t", source="x")
-             for i in range(0, 600, 7)]
+    rows += [
+        d.Example(f"sentence  number {i} about [ties].", "neutral", "t", source="x")
+        for i in range(0, 600, 7)
+    ]
     first = d.split_examples(rows)
     again = d.split_examples(list(reversed(rows)))
     assert {k: sorted(e.text for e in v) for k, v in first.items()} == {
-        k: sorted(e.text for e in v) for k, v in again.items()}
+        k: sorted(e.text for e in v) for k, v in again.items()
+    }
     seen: dict[str, str] = {}
     for split, items in first.items():
         for e in items:
@@ -161,16 +183,22 @@ def test_real_directed_sentiment_has_no_sentence_in_two_splits(data_dir: Path):
     assert not keys["train"] & keys["validation"]
     assert not keys["validation"] & keys["test"]
     # the known duplicates exist in the raw files (else this test proves nothing)
-    raw_train = {d.normalize_sentence(line.split("\t")[0]) for line in
-                 (data_dir / "directed_sentiment" / "train.txt").read_text().splitlines()}
-    raw_test = {d.normalize_sentence(line.split("\t")[0]) for line in
-                (data_dir / "directed_sentiment" / "test.txt").read_text().splitlines()}
+    raw_train = {
+        d.normalize_sentence(line.split("\t")[0])
+        for line in (data_dir / "directed_sentiment" / "train.txt").read_text().splitlines()
+    }
+    raw_test = {
+        d.normalize_sentence(line.split("\t")[0])
+        for line in (data_dir / "directed_sentiment" / "test.txt").read_text().splitlines()
+    }
     assert len(raw_train & raw_test) >= 300
 
 
 def test_real_sets_load_with_documented_sizes(data_dir: Path):
-    sizes = {name: len(d.load_named(name, data_dir)) for name in
-             ("conflibert", "keep_it_local", "seed_sample")}
+    sizes = {
+        name: len(d.load_named(name, data_dir))
+        for name in ("conflibert", "keep_it_local", "seed_sample")
+    }
     assert sizes == {"conflibert": 1349, "keep_it_local": 5979, "seed_sample": 91}
     conf = d.load_conflibert(data_dir)
     assert sum(1 for e in conf.examples if e.a_span or e.b_span) > 500  # actors aligned

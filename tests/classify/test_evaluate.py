@@ -34,12 +34,14 @@ def test_macro_f1_matches_sklearn():
 
 
 def test_ece_by_hand():
-    probs = np.array([
-        [0.9, 0.05, 0.05],  # conf 0.9, correct
-        [0.9, 0.05, 0.05],  # conf 0.9, wrong
-        [0.1, 0.3, 0.6],    # conf 0.6, correct
-        [0.2, 0.2, 0.6],    # conf 0.6, correct
-    ])
+    probs = np.array(
+        [
+            [0.9, 0.05, 0.05],  # conf 0.9, correct
+            [0.9, 0.05, 0.05],  # conf 0.9, wrong
+            [0.1, 0.3, 0.6],  # conf 0.6, correct
+            [0.2, 0.2, 0.6],  # conf 0.6, correct
+        ]
+    )
     y = [0, 2, 2, 2]
     # bin (0.8, 0.9]: acc 0.5 vs conf 0.9 -> 0.4 * 2/4; bin (0.5, 0.6]: acc 1 vs 0.6 -> 0.4 * 2/4
     assert ev.expected_calibration_error(y, probs) == pytest.approx(0.4)
@@ -48,12 +50,14 @@ def test_ece_by_hand():
 
 
 def test_coop_conflict_accuracy_ignores_neutral_gold_and_neutral_argmax():
-    probs = np.array([
-        [0.2, 0.6, 0.2],    # gold conflict; neutral argmax, conflict >= coop? tie -> coop: wrong
-        [0.3, 0.6, 0.1],    # gold conflict; conflict > coop: right
-        [0.1, 0.1, 0.8],    # gold cooperation: right
-        [0.8, 0.1, 0.1],    # gold neutral: ignored
-    ])
+    probs = np.array(
+        [
+            [0.2, 0.6, 0.2],  # gold conflict; neutral argmax, conflict >= coop? tie -> coop: wrong
+            [0.3, 0.6, 0.1],  # gold conflict; conflict > coop: right
+            [0.1, 0.1, 0.8],  # gold cooperation: right
+            [0.8, 0.1, 0.1],  # gold neutral: ignored
+        ]
+    )
     assert ev.coop_conflict_accuracy([0, 0, 2, 1], probs) == pytest.approx(2 / 3)
     assert ev.coop_conflict_accuracy([1], probs[:1]) is None
 

@@ -70,7 +70,8 @@ def test_check_texts_pick_a_recipe_and_record_agreement(tmp_path: Path):
 
 
 def test_when_no_recipe_meets_the_target_the_closest_one_ships(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     import relwatch.classify.export as export
 
     agreement = {"full": 0.95, "keep-ffn-out": 0.985, "keep-ffn": 0.97, "attention-only": 0.96}

@@ -15,8 +15,13 @@ from tests.classify.test_train import synthetic
 
 
 def _write_jsonl(path: Path, rows: list) -> Path:
-    path.write_text("".join(json.dumps({"text": e.text, "label": e.label, "source": e.source,
-                                        "target": e.target}) + "\n" for e in rows))
+    path.write_text(
+        "".join(
+            json.dumps({"text": e.text, "label": e.label, "source": e.source, "target": e.target})
+            + "\n"
+            for e in rows
+        )
+    )
     return path
 
 
@@ -34,10 +39,12 @@ def test_tfidf_run_is_logged_with_data_hash_metrics_artifacts_and_registered(tmp
 
     train_file = _write_jsonl(tmp_path / "mine.jsonl", synthetic(300))
     gold = _write_jsonl(tmp_path / "gold.jsonl", synthetic(30, seed=9))
-    args = TrainingArguments(model="tfidf", datasets=(), gate_datasets=(),
-                             report_datasets=(), tfidf_max_features=2000)
-    result = run_training(args, extra_train=[train_file], eval_sets=[gold],
-                          out_dir=tmp_path / "run")
+    args = TrainingArguments(
+        model="tfidf", datasets=(), gate_datasets=(), report_datasets=(), tfidf_max_features=2000
+    )
+    result = run_training(
+        args, extra_train=[train_file], eval_sets=[gold], out_dir=tmp_path / "run"
+    )
     client, uri = _client()
     assert uri.startswith("sqlite:///") and str(tmp_path) in uri  # never the repo's store
     run = client.get_run(result.run_id)
@@ -61,14 +68,28 @@ def test_tfidf_run_is_logged_with_data_hash_metrics_artifacts_and_registered(tmp
 
 @pytest.mark.slow
 def test_quick_cli_trains_exports_and_registers_end_to_end(tmp_path: Path, data_dir: Path):
-    env = {**os.environ, "RELWATCH_HOME": str(tmp_path / "home"), "COLUMNS": "160",
-           "RELWATCH_DATA_DIR": str(data_dir)}
+    env = {
+        **os.environ,
+        "RELWATCH_HOME": str(tmp_path / "home"),
+        "COLUMNS": "160",
+        "RELWATCH_DATA_DIR": str(data_dir),
+    }
     env.pop("RELWATCH_MLFLOW_TRACKING_URI", None)
     started = time.perf_counter()
     out = subprocess.run(
-        [sys.executable, "-c", "from relwatch.cli import main; main()", "train", "--quick",
-         "--output", str(tmp_path / "run")],
-        capture_output=True, text=True, env=env, timeout=600,
+        [
+            sys.executable,
+            "-c",
+            "from relwatch.cli import main; main()",
+            "train",
+            "--quick",
+            "--output",
+            str(tmp_path / "run"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
     )
     seconds = time.perf_counter() - started
     assert out.returncode == 0, out.stderr[-3000:]
@@ -93,26 +114,61 @@ def test_cli_rejects_bad_input_with_exit_2(tmp_path: Path):
         (["train", "-d", str(tmp_path / "nope.jsonl")], "not a shared set name"),
         (["train", "--eval-set", str(tmp_path / "nope.jsonl")], "--eval-set"),
     ]:
-        out = subprocess.run([sys.executable, "-c", "from relwatch.cli import main; main()",
-                              *args], capture_output=True, text=True, env=env, timeout=120)
+        out = subprocess.run(
+            [sys.executable, "-c", "from relwatch.cli import main; main()", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
         assert out.returncode == 2, out.stderr
         assert message in out.stderr and "Traceback" not in out.stderr
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "x", "label": "war"}\n')
-    out = subprocess.run([sys.executable, "-c", "from relwatch.cli import main; main()",
-                          "train", "--model", "tfidf", "-d", str(bad), "--no-track"],
-                         capture_output=True, text=True, env=env, timeout=120)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from relwatch.cli import main; main()",
+            "train",
+            "--model",
+            "tfidf",
+            "-d",
+            str(bad),
+            "--no-track",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert out.returncode == 2 and "bad.jsonl:1: label 'war'" in out.stderr
 
 
 def test_unknown_base_model_is_a_one_line_error(tmp_path: Path):
-    env = {**os.environ, "RELWATCH_HOME": str(tmp_path / "home"), "COLUMNS": "300",
-           "HF_HUB_OFFLINE": "1"}
+    env = {
+        **os.environ,
+        "RELWATCH_HOME": str(tmp_path / "home"),
+        "COLUMNS": "300",
+        "HF_HUB_OFFLINE": "1",
+    }
     train_file = _write_jsonl(tmp_path / "mine.jsonl", synthetic(30))
     out = subprocess.run(
-        [sys.executable, "-c", "from relwatch.cli import main; main()", "train", "--no-track",
-         "-d", str(train_file), "--base-model", str(tmp_path / "no-such-model")],
-        capture_output=True, text=True, env=env, timeout=300,
+        [
+            sys.executable,
+            "-c",
+            "from relwatch.cli import main; main()",
+            "train",
+            "--no-track",
+            "-d",
+            str(train_file),
+            "--base-model",
+            str(tmp_path / "no-such-model"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
     assert out.returncode == 2, out.stderr[-2000:]
     assert "cannot be loaded" in out.stderr and "Traceback" not in out.stderr

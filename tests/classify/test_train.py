@@ -51,9 +51,11 @@ def test_class_weights_are_inverse_frequency_with_mean_one():
 
 def test_training_mix_drops_foreign_neutral_caps_and_weights():
     rows = synthetic(30, dataset="directed_sentiment") + synthetic(9, dataset="conflibert")
-    args = tr.TrainingArguments(dataset_caps={"directed_sentiment": 5},
-                                dataset_weights={"directed_sentiment": 0.5},
-                                drop_neutral=("directed_sentiment",))
+    args = tr.TrainingArguments(
+        dataset_caps={"directed_sentiment": 5},
+        dataset_weights={"directed_sentiment": 0.5},
+        drop_neutral=("directed_sentiment",),
+    )
     mix, weights = tr.prepare_training_mix(rows, args)
     ds = [e for e in mix if e.dataset == "directed_sentiment"]
     assert len(ds) == 5 and all(e.label != "neutral" for e in ds)
@@ -100,9 +102,16 @@ def test_tfidf_is_reproducible(tmp_path: Path):
 def test_transformer_trainer_writes_contract_dir_and_stops_early(tmp_path: Path):
     from tests.classify.tiny_models import tiny_model_dir
 
-    args = tr.TrainingArguments(base_model=str(tiny_model_dir()), num_epochs=6, batch_size=16,
-                                early_stopping_patience=1, evals_per_epoch=1, max_length=32,
-                                learning_rate=1e-6, warmup_ratio=0.0)
+    args = tr.TrainingArguments(
+        base_model=str(tiny_model_dir()),
+        num_epochs=6,
+        batch_size=16,
+        early_stopping_patience=1,
+        evals_per_epoch=1,
+        max_length=32,
+        learning_rate=1e-6,
+        warmup_ratio=0.0,
+    )
     model = tr.train_model(synthetic(48), synthetic(24, seed=1), args, tmp_path / "t")
     out = tmp_path / "t"
     manifest = json.loads((out / "relwatch.json").read_text())
@@ -119,9 +128,15 @@ def test_transformer_trainer_writes_contract_dir_and_stops_early(tmp_path: Path)
 def test_max_steps_stops_training_and_evaluates_the_last_step(tmp_path: Path):
     from tests.classify.tiny_models import tiny_model_dir
 
-    args = tr.TrainingArguments(base_model=str(tiny_model_dir()), num_epochs=5, batch_size=8,
-                                max_steps=4, max_length=32, time_budget_s=None,
-                                early_stopping_patience=10)
+    args = tr.TrainingArguments(
+        base_model=str(tiny_model_dir()),
+        num_epochs=5,
+        batch_size=8,
+        max_steps=4,
+        max_length=32,
+        time_budget_s=None,
+        early_stopping_patience=10,
+    )
     model = tr.train_model(synthetic(48), synthetic(16, seed=1), args, tmp_path / "s")
     # 48 rows / 8 = 6 steps per epoch: the stop comes mid-epoch, with a check on step 4
     assert model.info["steps"] == 4
@@ -140,8 +155,7 @@ def test_unknown_argument_is_rejected():
         tr.args_from_dict({"epochs": 3})
 
 
-def test_threads_follow_the_request_or_the_cores_never_the_load(
-        monkeypatch: pytest.MonkeyPatch):
+def test_threads_follow_the_request_or_the_cores_never_the_load(monkeypatch: pytest.MonkeyPatch):
     assert tr.resolve_threads(3) == 3
     monkeypatch.setattr(tr.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     monkeypatch.setattr(tr.os, "getloadavg", lambda: (5.0, 5.0, 5.0))
@@ -153,8 +167,9 @@ def test_threads_follow_the_request_or_the_cores_never_the_load(
 
 
 def test_selection_score_gives_each_source_an_equal_say():
-    rows = ([Example(f"a{i}", "conflict", "big") for i in range(90)]
-            + [Example(f"b{i}", "cooperation", "small") for i in range(60)])
+    rows = [Example(f"a{i}", "conflict", "big") for i in range(90)] + [
+        Example(f"b{i}", "cooperation", "small") for i in range(60)
+    ]
     score = tr.per_source_selector(rows)
     probs = np.zeros((150, 3))
     probs[:90, 0] = 1.0  # big set all right
@@ -165,7 +180,8 @@ def test_selection_score_gives_each_source_an_equal_say():
 
 def test_calibration_weights_give_each_source_an_equal_say():
     rows = [Example(f"a{i}", "conflict", "big") for i in range(300)] + [
-        Example(f"b{i}", "conflict", "small") for i in range(100)]
+        Example(f"b{i}", "conflict", "small") for i in range(100)
+    ]
     w = tr.source_balance(rows)
     assert w[:300].sum() == pytest.approx(w[300:].sum())
     # big set: confidently right; small set: confidently wrong -> weighted T is larger
@@ -177,8 +193,9 @@ def test_calibration_weights_give_each_source_an_equal_say():
 
 
 def test_temperature_is_fitted_on_the_calibration_sets_only():
-    rows = ([Example(f"n{i}", "conflict", "conflibert") for i in range(10)]
-            + [Example(f"u{i}", "conflict", "keep_it_local") for i in range(30)])
+    rows = [Example(f"n{i}", "conflict", "conflibert") for i in range(10)] + [
+        Example(f"u{i}", "conflict", "keep_it_local") for i in range(30)
+    ]
     args = tr.TrainingArguments()
     w = tr.calibration_weights(rows, args)
     assert w[:10].sum() == pytest.approx(1.0) and w[10:].sum() == 0.0

@@ -39,10 +39,18 @@ SEED = {0: "conflict", 1: "cooperation"}
 NEWSMTSC = {2: "conflict", 4: "neutral", 6: "cooperation"}  # auxiliary: sentiment, not relation
 
 LABEL_ALIASES = {
-    "conflict": "conflict", "negative": "conflict", "neg": "conflict", "hostile": "conflict",
-    "neutral": "neutral", "none": "neutral", "irrelevant": "neutral",
-    "cooperation": "cooperation", "cooperative": "cooperation", "positive": "cooperation",
-    "pos": "cooperation", "coop": "cooperation",
+    "conflict": "conflict",
+    "negative": "conflict",
+    "neg": "conflict",
+    "hostile": "conflict",
+    "neutral": "neutral",
+    "none": "neutral",
+    "irrelevant": "neutral",
+    "cooperation": "cooperation",
+    "cooperative": "cooperation",
+    "positive": "cooperation",
+    "pos": "cooperation",
+    "coop": "cooperation",
 }
 
 
@@ -290,8 +298,9 @@ def _whole_words(text: str, span: Span) -> Span:
     return (start, end)
 
 
-def load_directed_sentiment(data_dir: Path, files: Sequence[str] = ("train", "valid", "test")
-                            ) -> Dataset:
+def load_directed_sentiment(
+    data_dir: Path, files: Sequence[str] = ("train", "valid", "test")
+) -> Dataset:
     """Directed sentiment between two bracketed entities (Park, Pan, Joo, ACL 2021)."""
     examples = []
     for name in files:
@@ -303,11 +312,18 @@ def load_directed_sentiment(data_dir: Path, files: Sequence[str] = ("train", "va
             sentence, p, q, raw = parts
             value = _int_label(raw, DIRECTED, path, number)
             text, a_span, b_span = parse_bracketed(sentence, p, q)
-            examples.append(Example(
-                text.strip() if a_span is None and b_span is None else text,
-                DIRECTED[value], "directed_sentiment", source=p, target=q,
-                a_span=a_span, b_span=b_span, direction=DIRECTED_DIRECTION[value],
-            ))
+            examples.append(
+                Example(
+                    text.strip() if a_span is None and b_span is None else text,
+                    DIRECTED[value],
+                    "directed_sentiment",
+                    source=p,
+                    target=q,
+                    a_span=a_span,
+                    b_span=b_span,
+                    direction=DIRECTED_DIRECTION[value],
+                )
+            )
     return Dataset("directed_sentiment", examples, origin=str(data_dir / "directed_sentiment"))
 
 
@@ -358,9 +374,15 @@ def load_newsmtsc(data_dir: Path, files: Sequence[str] = ("train",)) -> Dataset:
                 value = _int_label(str(target.get("polarity")), NEWSMTSC, path, number)
                 span = (int(target["from"]), int(target["to"]))
                 valid = 0 <= span[0] < span[1] <= len(text)
-                examples.append(Example(text, NEWSMTSC[value], "newsmtsc",
-                                        target=target.get("mention"),
-                                        b_span=span if valid else None))
+                examples.append(
+                    Example(
+                        text,
+                        NEWSMTSC[value],
+                        "newsmtsc",
+                        target=target.get("mention"),
+                        b_span=span if valid else None,
+                    )
+                )
     return Dataset("newsmtsc", examples, origin=str(data_dir / "newsmtsc"))
 
 
@@ -398,8 +420,9 @@ def _row_example(row: dict[str, Any], dataset: str, where: str) -> Example:
     label = parse_label(row.get("label"), where)
     source = row.get("source") or None
     target = row.get("target") or None
-    return Example(text.strip(), label, dataset, source=source and str(source),
-                   target=target and str(target))
+    return Example(
+        text.strip(), label, dataset, source=source and str(source), target=target and str(target)
+    )
 
 
 def load_table(path: Path, dataset: str | None = None) -> Dataset:
@@ -459,12 +482,20 @@ def load_label_studio(path: Path, dataset: str | None = None) -> Dataset:
         text = data.get("text") or data.get("sentence")
         if not isinstance(text, str) or not text.strip():
             raise DataError(f"{where}: data has no 'text'")
-        annotations = [a for a in task.get("annotations") or []
-                       if isinstance(a, dict) and not a.get("was_cancelled")]
+        annotations = [
+            a
+            for a in task.get("annotations") or []
+            if isinstance(a, dict) and not a.get("was_cancelled")
+        ]
         if not annotations:
             continue
-        annotation = max(annotations, key=lambda a: (
-            str(a.get("updated_at") or ""), a["id"] if isinstance(a.get("id"), int) else 0))
+        annotation = max(
+            annotations,
+            key=lambda a: (
+                str(a.get("updated_at") or ""),
+                a["id"] if isinstance(a.get("id"), int) else 0,
+            ),
+        )
         label = None
         a_span = b_span = None
         for result in annotation.get("result") or []:
@@ -483,8 +514,17 @@ def load_label_studio(path: Path, dataset: str | None = None) -> Dataset:
         for span in (a_span, b_span):
             if span and not (0 <= span[0] < span[1] <= len(text)):
                 raise DataError(f"{where}: region {span} is outside the text")
-        examples.append(Example(text, label, name, source=data.get("source") or None,
-                                target=data.get("target") or None, a_span=a_span, b_span=b_span))
+        examples.append(
+            Example(
+                text,
+                label,
+                name,
+                source=data.get("source") or None,
+                target=data.get("target") or None,
+                a_span=a_span,
+                b_span=b_span,
+            )
+        )
     if not examples:
         raise DataError(f"{path}: no annotated tasks with a relation choice")
     return Dataset(name, examples, origin=str(path))

@@ -39,8 +39,12 @@ def per_class(matrix: np.ndarray) -> dict[str, dict[str, float]]:
         precision = tp / predicted if predicted else 0.0
         recall = tp / actual if actual else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        out[label] = {"precision": float(precision), "recall": float(recall), "f1": float(f1),
-                      "support": int(actual)}
+        out[label] = {
+            "precision": float(precision),
+            "recall": float(recall),
+            "f1": float(f1),
+            "support": int(actual),
+        }
     return out
 
 
@@ -48,8 +52,7 @@ def macro_f1(y_true: Sequence[int], y_pred: Sequence[int]) -> float:
     """Mean F1 over the labels present in gold or predictions (sklearn's convention)."""
     matrix = confusion(y_true, y_pred)
     stats = per_class(matrix)
-    present = [label for i, label in enumerate(LABELS)
-               if matrix[i, :].sum() or matrix[:, i].sum()]
+    present = [label for i, label in enumerate(LABELS) if matrix[i, :].sum() or matrix[:, i].sum()]
     return float(np.mean([stats[label]["f1"] for label in present])) if present else 0.0
 
 
@@ -67,8 +70,7 @@ def coop_conflict_accuracy(y_true: Sequence[int], probs: np.ndarray) -> float | 
     return float((pick == y[polar]).mean())
 
 
-def expected_calibration_error(y_true: Sequence[int], probs: np.ndarray, bins: int = 10
-                               ) -> float:
+def expected_calibration_error(y_true: Sequence[int], probs: np.ndarray, bins: int = 10) -> float:
     """ECE of the top-label confidence over equal-width bins (Guo et al., 2017)."""
     y = np.asarray(y_true)
     if len(y) == 0:
@@ -102,8 +104,12 @@ class Report:
 
     def metrics(self, prefix: str) -> dict[str, float]:
         """Flat metrics for MLflow, e.g. ``test_macro_f1``, ``test.conflibert_macro_f1``."""
-        out = {f"{prefix}_accuracy": self.accuracy, f"{prefix}_macro_f1": self.macro_f1,
-               f"{prefix}_ece": self.ece, f"{prefix}_n": float(self.n)}
+        out = {
+            f"{prefix}_accuracy": self.accuracy,
+            f"{prefix}_macro_f1": self.macro_f1,
+            f"{prefix}_ece": self.ece,
+            f"{prefix}_n": float(self.n),
+        }
         if self.coop_conflict_accuracy is not None:
             out[f"{prefix}_coop_conflict_accuracy"] = self.coop_conflict_accuracy
         for label, stats in self.per_class.items():
@@ -115,15 +121,21 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "name": self.name, "n": self.n, "accuracy": self.accuracy, "macro_f1": self.macro_f1,
-            "coop_conflict_accuracy": self.coop_conflict_accuracy, "ece": self.ece,
-            "per_class": self.per_class, "confusion": self.confusion,
+            "name": self.name,
+            "n": self.n,
+            "accuracy": self.accuracy,
+            "macro_f1": self.macro_f1,
+            "coop_conflict_accuracy": self.coop_conflict_accuracy,
+            "ece": self.ece,
+            "per_class": self.per_class,
+            "confusion": self.confusion,
             "by_source": {k: v.to_dict() for k, v in self.by_source.items()},
         }
 
 
-def evaluate(name: str, y_true: Sequence[int], probs: np.ndarray,
-             sources: Sequence[str] | None = None) -> Report:
+def evaluate(
+    name: str, y_true: Sequence[int], probs: np.ndarray, sources: Sequence[str] | None = None
+) -> Report:
     """Every figure for one set, plus a per-source breakdown when sources are given."""
     y = np.asarray(y_true, dtype=int)
     probs = np.asarray(probs, dtype=float)
@@ -132,7 +144,8 @@ def evaluate(name: str, y_true: Sequence[int], probs: np.ndarray,
     pred = probs.argmax(axis=1) if len(y) else np.zeros(0, dtype=int)
     matrix = confusion(y, pred)
     report = Report(
-        name=name, n=len(y),
+        name=name,
+        n=len(y),
         accuracy=float((pred == y).mean()) if len(y) else 0.0,
         macro_f1=macro_f1(y, pred),
         coop_conflict_accuracy=coop_conflict_accuracy(y, probs),
@@ -167,8 +180,14 @@ def plot_confusion(report: Report, path: Path) -> Path:
     ax.set_title(f"{report.name}: macro-F1 {report.macro_f1:.3f} (n={report.n})", fontsize=9)
     for i in range(matrix.shape[0]):
         for j in range(matrix.shape[1]):
-            ax.text(j, i, int(matrix[i, j]), ha="center", va="center",
-                    color="white" if shade[i, j] > 0.5 else "black")
+            ax.text(
+                j,
+                i,
+                int(matrix[i, j]),
+                ha="center",
+                va="center",
+                color="white" if shade[i, j] > 0.5 else "black",
+            )
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
@@ -182,7 +201,15 @@ def format_table(reports: Sequence[Report]) -> list[list[str]]:
     for report in reports:
         for source, item in [("(all)", report), *report.by_source.items()]:
             cc = item.coop_conflict_accuracy
-            rows.append([report.name, source, str(item.n), f"{item.accuracy:.3f}",
-                         f"{item.macro_f1:.3f}", "-" if cc is None else f"{cc:.3f}",
-                         f"{item.ece:.3f}"])
+            rows.append(
+                [
+                    report.name,
+                    source,
+                    str(item.n),
+                    f"{item.accuracy:.3f}",
+                    f"{item.macro_f1:.3f}",
+                    "-" if cc is None else f"{cc:.3f}",
+                    f"{item.ece:.3f}",
+                ]
+            )
     return rows

@@ -313,8 +313,9 @@ def _choose_quantization(
         if not check_texts:
             break
         tried[name] = float((_labels(work, check_texts, "int8") == fp32_labels).mean())
-        log.info("int8 agreement", recipe=name, agreement=round(tried[name], 4),
-                 texts=len(check_texts))
+        log.info(
+            "int8 agreement", recipe=name, agreement=round(tried[name], 4), texts=len(check_texts)
+        )
         if tried[name] >= AGREEMENT_TARGET:
             break
     if tried and max(tried.values()) < AGREEMENT_TARGET:
@@ -323,12 +324,20 @@ def _choose_quantization(
         name = max(tried, key=lambda k: (tried[k], -QUANT_RECIPES.index(k)))
         if name != list(tried)[-1]:
             _quantize(work / FP32_FILE, work / INT8_FILE, name)
-        log.warning("no int8 recipe reaches the agreement target", recipe=name,
-                    agreement=round(tried[name], 4), target=AGREEMENT_TARGET)
+        log.warning(
+            "no int8 recipe reaches the agreement target",
+            recipe=name,
+            agreement=round(tried[name], 4),
+            target=AGREEMENT_TARGET,
+        )
     agreement = tried.get(name)
-    return {"recipe": name, "check_agreement": agreement, "check_texts": len(check_texts or []),
-            "tried": tried, "meets_target": None if agreement is None
-            else agreement >= AGREEMENT_TARGET}
+    return {
+        "recipe": name,
+        "check_agreement": agreement,
+        "check_texts": len(check_texts or []),
+        "tried": tried,
+        "meets_target": None if agreement is None else agreement >= AGREEMENT_TARGET,
+    }
 
 
 def compare_precisions(

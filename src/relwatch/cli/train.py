@@ -24,40 +24,76 @@ TRAIN_HELP = (
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console, transient=False)
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
 
 
 def train(
-    quick: Annotated[bool, typer.Option(
-        "--quick",
-        help="Two-minute demo run: news rows only, short inputs, 90 training steps.")] = False,
-    model: Annotated[str, typer.Option(
-        help="transformer (fine-tuned MiniLM, exported to int8 ONNX) or tfidf "
-             "(TF-IDF + logistic regression baseline).")] = "transformer",
-    base_model: Annotated[str | None, typer.Option(
-        help="Hugging Face name or local folder to fine-tune; default: the bundled "
-             "all-MiniLM-L6-v2 (works offline).")] = None,
-    dataset: Annotated[list[str] | None, typer.Option(
-        "--dataset", "-d",
-        help="Training set: a shared set (conflibert, keep_it_local, directed_sentiment, "
-             "seed_sample, newsmtsc) or a CSV/TSV/JSONL/Label Studio JSON file. Repeat to mix; "
-             "default: conflibert, keep_it_local, seed_sample, directed_sentiment (polar rows, "
-             "capped).")] = None,
-    eval_set: Annotated[list[Path] | None, typer.Option(
-        "--eval-set", help="Extra held-out file (text,label[,source,target]) evaluated and "
-                           "logged separately; repeatable.")] = None,
-    epochs: Annotated[int | None, typer.Option(min=1, help="Override the number of epochs.")
-                      ] = None,
-    max_length: Annotated[int | None, typer.Option(min=16, max=512,
-                                                   help="Override tokens per input.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Training seed (splits stay fixed).")] = None,
-    no_track: Annotated[bool, typer.Option(
-        "--no-track", help="Train and evaluate only: no MLflow run, export or registration.")
+    quick: Annotated[
+        bool,
+        typer.Option(
+            "--quick", help="Two-minute demo run: news rows only, short inputs, 90 training steps."
+        ),
     ] = False,
-    output: Annotated[Path | None, typer.Option(
-        help="Folder for the run (model, package, figures, card); default "
-             ".relwatch/runs/<time>-<kind>.")] = None,
+    model: Annotated[
+        str,
+        typer.Option(
+            help="transformer (fine-tuned MiniLM, exported to int8 ONNX) or tfidf "
+            "(TF-IDF + logistic regression baseline)."
+        ),
+    ] = "transformer",
+    base_model: Annotated[
+        str | None,
+        typer.Option(
+            help="Hugging Face name or local folder to fine-tune; default: the bundled "
+            "all-MiniLM-L6-v2 (works offline)."
+        ),
+    ] = None,
+    dataset: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--dataset",
+            "-d",
+            help="Training set: a shared set (conflibert, keep_it_local, directed_sentiment, "
+            "seed_sample, newsmtsc) or a CSV/TSV/JSONL/Label Studio JSON file. Repeat to mix; "
+            "default: conflibert, keep_it_local, seed_sample, directed_sentiment (polar rows, "
+            "capped).",
+        ),
+    ] = None,
+    eval_set: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--eval-set",
+            help="Extra held-out file (text,label[,source,target]) evaluated and "
+            "logged separately; repeatable.",
+        ),
+    ] = None,
+    epochs: Annotated[
+        int | None, typer.Option(min=1, help="Override the number of epochs.")
+    ] = None,
+    max_length: Annotated[
+        int | None, typer.Option(min=16, max=512, help="Override tokens per input.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Training seed (splits stay fixed).")] = None,
+    no_track: Annotated[
+        bool,
+        typer.Option(
+            "--no-track", help="Train and evaluate only: no MLflow run, export or registration."
+        ),
+    ] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder for the run (model, package, figures, card); default "
+            ".relwatch/runs/<time>-<kind>."
+        ),
+    ] = None,
 ) -> None:
     """Train, evaluate per source, log to MLflow, export int8 ONNX and register."""
     from relwatch.classify.data import DataError
@@ -97,13 +133,18 @@ def train(
             progress.update(stages, description=name, completed=index, total=total)
 
         def tick(description: str, done: int, total: int) -> None:
-            progress.update(bar, description=description, completed=done, total=total,
-                            visible=True)
+            progress.update(bar, description=description, completed=done, total=total, visible=True)
 
         try:
-            result = run_training(args, extra_train=extra, eval_sets=eval_set or [],
-                                  out_dir=output, track=not no_track, stage=stage,
-                                  progress=tick)
+            result = run_training(
+                args,
+                extra_train=extra,
+                eval_sets=eval_set or [],
+                out_dir=output,
+                track=not no_track,
+                stage=stage,
+                progress=tick,
+            )
         except (DataError, ValueError) as exc:
             raise UserError(str(exc)) from None
         progress.update(stages, description="done", completed=6)
@@ -125,15 +166,19 @@ def train(
     if result.run_id:
         console.print(f"MLflow run: {result.run_id}")
     if result.version:
-        console.print(f"registered version {result.version} as [bold]challenger[/] "
-                      f"(gate macro-F1 {result.gate.macro_f1:.3f}); next: "
-                      f"relwatch models promote")
+        console.print(
+            f"registered version {result.version} as [bold]challenger[/] "
+            f"(gate macro-F1 {result.gate.macro_f1:.3f}); next: "
+            f"relwatch models promote"
+        )
     console.print(f"wall time: {result.seconds:.0f} s; stages: {result.timings}")
 
 
 def data_summary(
-    dataset: Annotated[list[str] | None, typer.Argument(
-        help="Shared set names or files; default: every shared labelled set.")] = None,
+    dataset: Annotated[
+        list[str] | None,
+        typer.Argument(help="Shared set names or files; default: every shared labelled set."),
+    ] = None,
 ) -> None:
     """Show rows, label counts, split sizes and the content hash of each labelled set."""
     from relwatch.classify.data import LOADERS, DataError, load_any, split_examples
@@ -143,8 +188,17 @@ def data_summary(
     names = dataset or list(LOADERS)
     data_dir = settings.data_dir if settings.data_dir and settings.data_dir.is_dir() else None
     table = Table(title="labelled data")
-    for column in ("set", "rows", "conflict", "neutral", "cooperation", "train", "val", "test",
-                   "sha256"):
+    for column in (
+        "set",
+        "rows",
+        "conflict",
+        "neutral",
+        "cooperation",
+        "train",
+        "val",
+        "test",
+        "sha256",
+    ):
         table.add_column(column)
     for name in names:
         try:
@@ -153,15 +207,22 @@ def data_summary(
             raise UserError(str(exc)) from None
         counts = ds.label_counts()
         sizes = {k: len(v) for k, v in split_examples(ds.examples).items()}
-        table.add_row(ds.name, str(len(ds)), *(str(counts[k]) for k in counts),
-                      str(sizes["train"]), str(sizes["validation"]), str(sizes["test"]),
-                      ds.digest[:16])
+        table.add_row(
+            ds.name,
+            str(len(ds)),
+            *(str(counts[k]) for k in counts),
+            str(sizes["train"]),
+            str(sizes["validation"]),
+            str(sizes["test"]),
+            ds.digest[:16],
+        )
     console.print(table)
 
 
 def register(app: typer.Typer) -> None:
     app.command("train", help=TRAIN_HELP)(train)
-    data_app = typer.Typer(help="Inspect the labelled sets the classifier trains on.",
-                           no_args_is_help=True)
+    data_app = typer.Typer(
+        help="Inspect the labelled sets the classifier trains on.", no_args_is_help=True
+    )
     data_app.command("summary")(data_summary)
     app.add_typer(data_app, name="data")
