@@ -119,7 +119,7 @@ class TrainingArguments:
     max_train_examples: int | None = None
     """Cap on the whole training mix (stable choice); ``None`` keeps everything."""
     max_eval_examples: int | None = None
-    """Cap on validation rows used for early stopping and the validation report."""
+    """Cap on validation rows used for early stopping (reports cap per source instead)."""
     eval_cap_per_source: int | None = 1000
     """Cap on held-out rows per *non-gate* set in reports (the gate set is never capped)."""
     max_steps: int | None = None
