@@ -15,60 +15,18 @@ import argparse
 import multiprocessing
 import os
 import random
+import sys
 import tempfile
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-WORDS = [
-    "minister",
-    "talks",
-    "summit",
-    "trade",
-    "tariff",
-    "border",
-    "missile",
-    "alliance",
-    "envoy",
-    "sanctions",
-    "treaty",
-    "delegation",
-    "cooperation",
-    "dispute",
-    "navy",
-    "exercise",
-    "statement",
-    "ceasefire",
-    "investment",
-    "visit",
-    "energy",
-    "pipeline",
-    "agreement",
-    "protest",
-    "spokesman",
-    "parliament",
-    "election",
-    "embassy",
-    "port",
-    "grain",
-    "shipping",
-    "satellite",
-    "security",
-    "dialogue",
-    "reactor",
-    "currency",
-    "market",
-    "bilateral",
-    "regional",
-    "officials",
-    "said",
-    "on",
-    "tuesday",
-    "that",
-    "the",
-    "government",
-    "would",
-]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.collect.server import WORDS as FIXTURE_WORDS
+
+# The crawler tests' vocabulary, plus the filler words of wire copy.
+WORDS = [*FIXTURE_WORDS, "officials", "said", "on", "tuesday", "that", "the", "government", "would"]
 COUNTRIES = ["South Korea", "Japan", "China", "the United States", "India", "Russia"]
 
 

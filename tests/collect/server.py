@@ -156,7 +156,8 @@ class FixtureServer:
 
 # -- content helpers ----------------------------------------------------------------------
 
-_WORDS = (
+# Fixture vocabulary; bench/crawl.py builds its pages from it too.
+WORDS = (
     "minister",
     "talks",
     "summit",
@@ -232,7 +233,7 @@ def generated_article(n: int, words: int = 220) -> str:
     sentences = []
     while sum(len(s.split()) for s in sentences) < words:
         length = rng.randint(9, 18)
-        body = " ".join(rng.choice(_WORDS) for _ in range(length))
+        body = " ".join(rng.choice(WORDS) for _ in range(length))
         sentences.append(f"Officials in city {n} discussed {body}.")
     paragraphs = [" ".join(sentences[i : i + 3]) for i in range(0, len(sentences), 3)]
     return article_html(f"Story number {n} on regional affairs", paragraphs)

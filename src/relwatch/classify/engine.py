@@ -9,7 +9,6 @@ same calibrated probabilities.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,10 +17,10 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 from relwatch.classify.markers import format_input
+from relwatch.classify.meta import META_FILE, read_meta
 from relwatch.core.models import LABELS
 
 Precision = Literal["int8", "fp32"]
-META_FILE = "relwatch.json"
 ONNX_FILES: dict[str, str] = {"int8": "model.int8.onnx", "fp32": "model.fp32.onnx"}
 DEFAULT_BATCH_SIZE = 32
 
@@ -128,12 +127,7 @@ class RelationModel:
         if not path.is_dir():
             raise ModelLoadError(f"model path {path} does not exist or is not a folder")
         meta_path = path / META_FILE
-        if not meta_path.is_file():
-            raise ModelLoadError(f"{path} is not a relwatch model ({META_FILE} is missing)")
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise ModelLoadError(f"{meta_path}: invalid JSON ({exc.msg})") from None
+        meta = read_meta(path, ModelLoadError)
         labels = tuple(meta.get("labels") or LABELS)
         if set(labels) != set(LABELS):
             raise ModelLoadError(f"{meta_path}: labels {list(labels)} are not {list(LABELS)}")

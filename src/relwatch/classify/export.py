@@ -14,7 +14,6 @@ module stays cheap and torch-free.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
@@ -26,11 +25,12 @@ from typing import Any
 
 import numpy as np
 
+from relwatch.classify.meta import META_FILE, write_meta
+from relwatch.classify.meta import read_meta as _read_meta
 from relwatch.core.logging import get_logger
 
 log = get_logger(__name__)
 
-META_FILE = "relwatch.json"
 FP32_FILE = "model.fp32.onnx"
 INT8_FILE = "model.int8.onnx"
 TOKENIZER_FILE = "tokenizer.json"
@@ -83,15 +83,9 @@ class ExportResult:
 
 def read_meta(model_dir: Path) -> dict[str, Any]:
     """The ``relwatch.json`` of a model dir or package, with a clear error when absent."""
-    path = Path(model_dir) / META_FILE
-    if not path.is_file():
-        raise ExportError(f"{model_dir} is not a relwatch model: {META_FILE} is missing")
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ExportError(f"{path}: invalid JSON ({exc.msg} at line {exc.lineno})") from None
-    if not isinstance(meta, dict) or meta.get("kind") not in {"transformer", "tfidf"}:
-        raise ExportError(f"{path}: 'kind' must be 'transformer' or 'tfidf'")
+    meta = _read_meta(model_dir, ExportError)
+    if meta.get("kind") not in {"transformer", "tfidf"}:
+        raise ExportError(f"{Path(model_dir) / META_FILE}: 'kind' must be 'transformer' or 'tfidf'")
     return meta
 
 
@@ -130,7 +124,7 @@ def export_onnx(
             if p.is_file() and p.name != META_FILE
         }
         meta = {**meta, "files": files, "onnx_opset": opset if meta["kind"] != "tfidf" else None}
-        (work / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        write_meta(work, meta)
         files[META_FILE] = (work / META_FILE).stat().st_size
         if out_dir.exists():
             shutil.rmtree(out_dir)
@@ -299,7 +293,7 @@ def _choose_quantization(
     With an explicit ``recipe`` that one is used; without ``check_texts`` the careful
     ``DEFAULT_RECIPE``. The choice and its agreement go into ``relwatch.json``.
     """
-    (work / META_FILE).write_text(json.dumps(meta), encoding="utf-8")  # engine needs it
+    write_meta(work, meta)  # the engine reads it to score the candidates
     if recipe:
         candidates = [recipe]
     elif check_texts:

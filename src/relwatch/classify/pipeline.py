@@ -28,6 +28,7 @@ from relwatch.classify.data import (
     split_examples,
 )
 from relwatch.classify.evaluate import Report, evaluate, plot_confusion
+from relwatch.classify.export import ExportResult
 from relwatch.classify.train import TrainedModel, TrainingArguments, load_scorer, train_model
 from relwatch.core.config import get_settings
 from relwatch.core.logging import get_logger
@@ -301,7 +302,7 @@ def run_training(
         )
         result.package_dir = package.out_dir
         mlflow.log_metrics(package.metrics())
-        agreement = _int8_agreement(package.out_dir, gate_rows)
+        agreement = _int8_agreement(package, gate_rows)
         if agreement:
             mlflow.log_metrics(agreement)
             result.timings["int8_agreement"] = round(agreement["int8_agreement"], 4)
@@ -321,14 +322,14 @@ def run_training(
     return result
 
 
-def _int8_agreement(package_dir: Path, rows: Sequence[Example]) -> dict[str, float]:
+def _int8_agreement(package: ExportResult, rows: Sequence[Example]) -> dict[str, float]:
     """int8 vs fp32 agreement and the macro-F1 each reaches on the gate set (issue gate)."""
     from relwatch.classify.engine import RelationModel
     from relwatch.classify.evaluate import macro_f1
 
-    meta = json.loads((package_dir / "relwatch.json").read_text(encoding="utf-8"))
-    if meta.get("kind") != "transformer" or not rows:
+    if package.kind != "transformer" or not rows:
         return {}
+    package_dir = package.out_dir
     texts = [e.model_input() for e in rows]
     gold = [e.label_id for e in rows]
     fp32 = RelationModel.load(package_dir, precision="fp32").predict_proba(texts).argmax(1)

@@ -10,7 +10,6 @@ so a run is reproduced by its logged parameters and data hash.
 from __future__ import annotations
 
 import copy
-import json
 import math
 import os
 import random
@@ -23,7 +22,9 @@ from typing import Any, Literal
 import numpy as np
 
 from relwatch.classify.data import Example, cap
+from relwatch.classify.engine import softmax
 from relwatch.classify.markers import INPUT_FORMAT
+from relwatch.classify.meta import read_meta, write_meta
 from relwatch.core.logging import get_logger
 from relwatch.core.models import LABELS
 
@@ -290,17 +291,6 @@ def source_balance(rows: Sequence[Example]) -> np.ndarray:
     return np.array([1.0 / counts[s] for s in sources]) if rows else np.zeros(0)
 
 
-def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    z = np.asarray(logits, dtype=float) / temperature
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def write_manifest(model_dir: Path, payload: dict[str, Any]) -> None:
-    (model_dir / "relwatch.json").write_text(json.dumps(payload, indent=2), encoding="utf-8")
-
-
 def per_source_selector(
     rows: Sequence[Example], min_rows: int = 50
 ) -> Callable[[np.ndarray], float]:
@@ -395,7 +385,7 @@ def train_tfidf(
         )
     out_dir.mkdir(parents=True, exist_ok=True)
     joblib.dump(pipeline, out_dir / "model.joblib")
-    write_manifest(
+    write_meta(
         out_dir,
         {
             "kind": "tfidf",
@@ -451,7 +441,7 @@ class TorchScorer:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         torch.set_num_threads(resolve_threads(num_threads))
-        manifest = json.loads((Path(model_dir) / "relwatch.json").read_text(encoding="utf-8"))
+        manifest = read_meta(model_dir)
         model = AutoModelForSequenceClassification.from_pretrained(model_dir)
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
         return cls(model, tokenizer, int(manifest["max_length"]))
@@ -667,7 +657,7 @@ def train_transformer(
     tokenizer.save_pretrained(out_dir)
     if not (out_dir / "tokenizer.json").is_file():
         raise RuntimeError(f"{base}: tokenizer did not write tokenizer.json")
-    write_manifest(
+    write_meta(
         out_dir,
         {
             "kind": "transformer",
@@ -713,7 +703,7 @@ def load_scorer(
     model_dir: Path, num_threads: int | None = None
 ) -> Callable[[Sequence[str]], np.ndarray]:
     """A function texts -> calibrated probabilities for a trained model dir (either kind)."""
-    manifest = json.loads((Path(model_dir) / "relwatch.json").read_text(encoding="utf-8"))
+    manifest = read_meta(model_dir)
     temperature = float(manifest.get("temperature", 1.0))
     if manifest["kind"] == "tfidf":
         import joblib
