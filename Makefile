@@ -55,17 +55,19 @@ demo: install ## run every stage end to end on the embedded default (SQLite, loc
 	@$(BIN)/python -c "import json,sys; [print(f\"{r['label']:>11}  {max(r['probs'].values()):.2f}  {r['text'][:90]}\") for r in map(json.loads, open('$(DEMO_OUT)/predictions.jsonl'))]"
 	$(RELWATCH) jobs submit doctor
 
-test: install ## ruff + the whole test suite (service tests need PostgreSQL/Redis; CI=true makes them mandatory)
+test: install ## ruff, import contracts + the whole test suite (service tests need PostgreSQL/Redis; CI=true makes them mandatory)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test-fast: install ## unit tests only (skips slow and service tests)
 	$(BIN)/pytest -m "not slow and not services" -x -q $(PYTEST_ARGS)
 
-lint: install ## ruff check and format check
+lint: install ## ruff check, format check and the layer contracts (import-linter)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
 
 format: install ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix src tests bench

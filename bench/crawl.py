@@ -119,8 +119,8 @@ def main() -> None:
     from sqlalchemy.orm import sessionmaker
 
     from relwatch.collect.crawler import crawl
-    from relwatch.collect.extract import _DATE_PARAMS
-    from relwatch.collect.registry import SourceSpec
+    from relwatch.collect.article_text import _DATE_PARAMS
+    from relwatch.collect.sources import SourceSpec
     from relwatch.core import db
     from relwatch.core.config import get_settings
     from relwatch.core.logging import configure_logging

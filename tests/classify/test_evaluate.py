@@ -33,6 +33,24 @@ def test_macro_f1_matches_sklearn():
     assert ev.macro_f1(y, p) == pytest.approx(f1_score(y, p, average="macro"))
 
 
+def test_empty_sets_absent_labels_and_length_mismatch():
+    empty = ev.confusion([], [])
+    assert empty.shape == (3, 3) and empty.sum() == 0
+    assert all(
+        s == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
+        for s in ev.per_class(empty).values()
+    )
+    assert ev.macro_f1([], []) == 0.0
+    # a label in neither gold nor predictions keeps its zero row and stays out of macro-F1
+    m = ev.confusion([0, 1], [0, 1])
+    assert m[2].tolist() == [0, 0, 0] and ev.per_class(m)["cooperation"]["f1"] == 0.0
+    assert ev.macro_f1([0, 1], [0, 1]) == pytest.approx(1.0)
+    # a label only predicted counts, with F1 0 (zero_division=0)
+    assert ev.macro_f1([0, 0], [0, 2]) == pytest.approx((2 / 3 + 0.0) / 2)
+    with pytest.raises(ValueError):
+        ev.confusion([0], [0, 1])
+
+
 def test_ece_by_hand():
     probs = np.array(
         [

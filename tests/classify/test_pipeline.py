@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from relwatch.classify.pipeline import run_training
 from relwatch.classify.train import TrainingArguments
+from relwatch.flows.retrain import retrain
 from tests.classify.test_train import synthetic
 
 
@@ -42,8 +42,12 @@ def test_tfidf_run_is_logged_with_data_hash_metrics_artifacts_and_registered(tmp
     args = TrainingArguments(
         model="tfidf", datasets=(), gate_datasets=(), report_datasets=(), tfidf_max_features=2000
     )
-    result = run_training(
-        args, extra_train=[train_file], eval_sets=[gold], out_dir=tmp_path / "run"
+    result = retrain(
+        args,
+        settings=get_settings(),
+        extra_train=[train_file],
+        eval_sets=[gold],
+        out_dir=tmp_path / "run",
     )
     client, uri = _client()
     assert uri.startswith("sqlite:///") and str(tmp_path) in uri  # never the repo's store
@@ -110,7 +114,7 @@ def test_quick_cli_trains_exports_and_registers_end_to_end(tmp_path: Path, data_
 def test_cli_rejects_bad_input_with_exit_2(tmp_path: Path):
     env = {**os.environ, "RELWATCH_HOME": str(tmp_path / "home"), "COLUMNS": "300"}
     for args, message in [
-        (["train", "--model", "svm"], "--model must be transformer or tfidf"),
+        (["train", "--model", "svm"], "model: Input should be 'transformer' or 'tfidf'"),
         (["train", "-d", str(tmp_path / "nope.jsonl")], "not a shared set name"),
         (["train", "--eval-set", str(tmp_path / "nope.jsonl")], "--eval-set"),
     ]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 
 from relwatch.classify.engine import RelationModel
 from relwatch.classify.predict import predict_file
+from relwatch.core.errors import InputError
 from tests.classify.tiny_models import run_cli, tiny_package
 
 GOOD = [
@@ -102,15 +104,67 @@ def test_crash_leaves_no_partial_output_and_keeps_the_old_file(tmp_path: Path):
 
 def test_input_and_output_must_differ(tmp_path: Path):
     src = write_lines(tmp_path / "in.jsonl", [json.dumps(GOOD[0])])
-    with pytest.raises(ValueError, match="differ"):
+    with pytest.raises(InputError, match="differ"):
         predict_file(RecordingModel(), src, src)
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(InputError, match="not found"):
         predict_file(RecordingModel(), tmp_path / "missing.jsonl", tmp_path / "o.jsonl")
+
+
+def test_rows_from_extract_get_one_prediction_per_pair_actor_first(tmp_path: Path):
+    text = "Japan imposed tariffs on China while India watched."
+    row = {
+        "id": "s1",
+        "text": text,
+        "pairs": [
+            {"a": "JPN", "b": "CHN", "a_span": [0, 5], "b_span": [25, 30], "direction": "a->b"},
+            {"a": "CHN", "b": "IND", "a_span": [25, 30], "b_span": [37, 42], "direction": "b->a"},
+        ],
+    }
+    src = write_lines(tmp_path / "in.jsonl", [json.dumps(row), json.dumps(GOOD[1])])
+    model = RecordingModel()
+    stats = predict_file(model, src, tmp_path / "out.jsonl", model_version="4")
+    assert (stats.written, stats.pairs) == (2, 2)
+    assert model.batches == [3]  # one bare sentence + two pairs in one call
+    first, second = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [(p["source"], p["target"]) for p in first["pairs"]] == [("JPN", "CHN"), ("IND", "CHN")]
+    for pair in first["pairs"]:
+        assert pair["model_version"] == "4" and pair["label"] in pair["probs"]
+    assert "label" not in first and second["label"] in second["probs"]
+
+
+def test_binary_or_unusable_input_is_an_error_not_an_empty_success(tmp_path: Path):
+    binary = tmp_path / "model.bin"
+    binary.write_bytes(b"\x00\x01\x02" * 100)
+    with pytest.raises(InputError, match="binary"):
+        predict_file(RecordingModel(), binary, tmp_path / "o.jsonl")
+    garbage = write_lines(tmp_path / "bad.jsonl", ["{no", "[1]"])
+    with pytest.raises(InputError, match="no row could be labelled"):
+        predict_file(RecordingModel(), garbage, tmp_path / "o.jsonl")
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_output_must_be_a_writable_file_in_an_existing_folder(tmp_path: Path):
+    src = write_lines(tmp_path / "in.jsonl", [json.dumps(GOOD[0])])
+    with pytest.raises(InputError, match="is a folder"):
+        predict_file(RecordingModel(), src, tmp_path)
+    with pytest.raises(InputError, match="output folder does not exist"):
+        predict_file(RecordingModel(), src, tmp_path / "no" / "dir" / "o.jsonl")
+    assert not (tmp_path / "no").exists()
+
+
+def test_output_file_is_created_readable_by_others(tmp_path: Path):
+    src = write_lines(tmp_path / "in.jsonl", [json.dumps(GOOD[0])])
+    previous = os.umask(0o022)  # the usual umask; a temporary file alone would be 0600
+    try:
+        predict_file(RecordingModel(), src, tmp_path / "o.jsonl")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "o.jsonl").stat().st_mode & 0o777 == 0o644
 
 
 def test_cli_predict_with_a_local_package(tmp_path: Path, capsys):
     src = mixed_input(tmp_path / "in.jsonl")
-    out = tmp_path / "sub" / "out.jsonl"
+    out = tmp_path / "out.jsonl"
     code, stdout, stderr = run_cli(
         capsys, "predict", "--model", str(tiny_package()), "--input", str(src), "--output", str(out)
     )

@@ -3,13 +3,17 @@
 Routes map a path (with query) to a ``Route``: a fixed answer, optionally delayed,
 guarded by an ETag, failing its first N requests with 503, or computed by a function.
 Nothing here ever talks to anything but the loopback interface.
+
+Timing tests read the server's own log and assert lower bounds that follow from cause and
+effect (see ``too_early``), never the speed of this machine: under load a request can only
+arrive later, so such bounds hold on a busy two-core runner and fail when a limiter is gone.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -31,7 +35,9 @@ class Route:
 
 @dataclass(frozen=True)
 class Hit:
-    at: float
+    """One request as the server saw it; ``at`` is ``time.monotonic()`` on its arrival."""
+
+    at: float  # taken before any route delay, so the server's own work never shifts it
     path: str
     headers: dict[str, str]
     status: int
@@ -42,7 +48,8 @@ class FixtureServer:
 
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
-        self.log: list[Hit] = []
+        self.log: list[Hit] = []  # answered requests, in the order the answers left
+        self.arrivals: list[tuple[float, str]] = []  # every request, also unanswered ones
         self._lock = threading.Lock()
         server = self
 
@@ -54,7 +61,7 @@ class FixtureServer:
                 pass
 
             def do_GET(self) -> None:
-                server._serve(self)
+                server._serve(self, time.monotonic())
 
         class Server(ThreadingHTTPServer):
             def handle_error(self, request: object, client_address: object) -> None:
@@ -93,14 +100,23 @@ class FixtureServer:
         with self._lock:
             return [h for h in self.log if h.path == path]
 
-    def _record(self, req: BaseHTTPRequestHandler, status: int) -> None:
+    def arrival(self, path: str) -> float:
+        """Arrival time of the only request for ``path``, answered yet or not (an error if
+        there were several or none)."""
         with self._lock:
-            self.log.append(Hit(time.monotonic(), req.path, dict(req.headers.items()), status))
+            (at,) = [at for at, p in self.arrivals if p == path]
+        return at
 
-    def _serve(self, req: BaseHTTPRequestHandler) -> None:
+    def _record(self, req: BaseHTTPRequestHandler, status: int, at: float) -> None:
+        with self._lock:
+            self.log.append(Hit(at, req.path, dict(req.headers.items()), status))
+
+    def _serve(self, req: BaseHTTPRequestHandler, at: float) -> None:
+        with self._lock:
+            self.arrivals.append((at, req.path))
         route = self.routes.get(req.path)
         if route is None:
-            self._send(req, 404, {"Content-Type": "text/plain"}, b"not found")
+            self._send(req, at, 404, {"Content-Type": "text/plain"}, b"not found")
             return
         with self._lock:
             route.hits += 1
@@ -108,11 +124,11 @@ class FixtureServer:
         if route.delay_s:
             time.sleep(route.delay_s)
         if hit_no <= route.fail_first:
-            self._send(req, 503, {"Content-Type": "text/plain"}, b"busy")
+            self._send(req, at, 503, {"Content-Type": "text/plain"}, b"busy")
             return
         if route.handler is not None:
             status, headers, body = route.handler(req)
-            self._send(req, status, headers, body)
+            self._send(req, at, status, headers, body)
             return
         headers = {"Content-Type": route.content_type, **route.headers}
         if route.etag:
@@ -124,20 +140,22 @@ class FixtureServer:
         if (route.etag and inm == route.etag) or (
             route.last_modified and not route.etag and ims == route.last_modified
         ):
-            self._send(req, 304, {k: v for k, v in headers.items() if k != "Content-Type"}, b"")
+            headers = {k: v for k, v in headers.items() if k != "Content-Type"}
+            self._send(req, at, 304, headers, b"")
             return
-        self._send(req, route.status, headers, route.body, send_length=route.send_length)
+        self._send(req, at, route.status, headers, route.body, send_length=route.send_length)
 
     def _send(
         self,
         req: BaseHTTPRequestHandler,
+        at: float,
         status: int,
         headers: dict[str, str],
         body: bytes,
         *,
         send_length: bool = True,
     ) -> None:
-        self._record(req, status)
+        self._record(req, status, at)  # before the answer leaves: a client reacts only after
         try:
             req.send_response(status)
             for key, value in headers.items():
@@ -152,6 +170,22 @@ class FixtureServer:
                 req.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             pass
+
+
+def too_early(
+    anchor: float, arrivals: Iterable[float], interval: float, slack: float = 1e-3
+) -> list[tuple[int, float]]:
+    """Arrivals earlier than a per-host limiter with this ``interval`` allows: (rank, seconds).
+
+    The limiter gives requests slots ``interval`` apart and sends none before its slot, and
+    these requests were all scheduled after ``anchor`` (say, the arrival of the robots.txt or
+    feed request whose answer they wait for). So the k-th arrival, in order, cannot come
+    before ``anchor + k * interval`` however loaded the machine is: load only delays. Gaps
+    between neighbours give no such guarantee (a stalled client sends two due slots back to
+    back), which is why tests check this instead. ``slack`` absorbs clock rounding only.
+    """
+    ordered = sorted(arrivals)
+    return [(k, t - anchor) for k, t in enumerate(ordered) if t < anchor + k * interval - slack]
 
 
 # -- content helpers ----------------------------------------------------------------------

@@ -10,7 +10,7 @@ from relwatch.collect.dedup import (
     hamming,
     simhash,
 )
-from relwatch.collect.extract import extract_article
+from relwatch.collect.article_text import extract_article
 
 
 @pytest.mark.parametrize(

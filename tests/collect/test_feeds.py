@@ -4,6 +4,7 @@ import datetime as dt
 import gzip
 
 import pytest
+from lxml import html
 
 from relwatch.collect.feeds import (
     FeedError,
@@ -14,7 +15,7 @@ from relwatch.collect.feeds import (
     parse_listing,
     parse_sitemap,
 )
-from relwatch.collect.registry import Selectors
+from relwatch.collect.sources import Selectors
 
 from .conftest import FIXTURES
 from .server import rss, sitemap, sitemap_index
@@ -110,11 +111,27 @@ def test_listing_with_xpath_and_relative_date_selector():
     assert [i.published_at.day for i in found.items if i.published_at] == [4, 5]
 
 
-def test_css_subset_translation_and_unsupported_selectors():
-    assert css_to_xpath("a") == "descendant-or-self::a"
-    assert css_to_xpath("#nav a[href]") == "descendant-or-self::*[@id='nav']//a[@href]"
-    with pytest.raises(FeedError, match="use XPath"):
-        css_to_xpath("a:nth-child(2)")
+def test_css_selectors_beyond_the_old_subset_select_the_right_nodes():
+    doc = html.fromstring(LISTING)
+    assert doc.xpath(css_to_xpath("#nav a[href]"))[0].get("href") == "/about"
+    second = doc.xpath(css_to_xpath("li.item:nth-child(2) > a"))
+    assert [a.get("href") for a in second] == ["/press/2"]
+    press = doc.xpath(css_to_xpath("li:not(.other) a[href^='/press/']"))
+    assert [a.get("href") for a in press] == ["/press/1", "/press/2", "/press/1"]
+    assert css_to_xpath("  DIV.list  ") == css_to_xpath("div.list")  # HTML: case-insensitive tags
+    sel = Selectors(links="ul > li.item:first-child a, #nav a")
+    found = parse_listing(LISTING, BASE, sel)
+    assert [i.url for i in found.items] == [BASE + "press/1", BASE + "about"]
+
+
+@pytest.mark.parametrize("selector", ["a[", "div.list ,", "a::text", "li >> a", "a:no-such-pseudo"])
+def test_invalid_css_selector_is_a_feed_error_with_the_selector_in_it(selector: str):
+    with pytest.raises(FeedError, match="bad CSS selector") as info:
+        parse_listing(LISTING, BASE, Selectors(links=selector))
+    assert repr(selector) in str(info.value) and "XPath" in str(info.value)
+
+
+def test_bad_xpath_is_a_feed_error():
     with pytest.raises(FeedError, match="bad selector"):
         parse_listing(LISTING, BASE, Selectors(links="//a[("))
 

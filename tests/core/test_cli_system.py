@@ -49,4 +49,6 @@ def test_unknown_command_is_usage_error():
 def test_db_upgrade_on_postgres(pg_url: str):
     out = run_cli("db", "upgrade", env={"RELWATCH_DATABASE_URL": pg_url})
     assert out.returncode == 0, out.stderr
-    assert "0001" in out.stdout
+    from relwatch.core.db import head_revision
+
+    assert f"at revision {head_revision()}" in out.stdout

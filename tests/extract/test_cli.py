@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from relwatch.cli._common import UserError
-from relwatch.cli.extract import Unit, extract_file, read_rows
+from relwatch.core.errors import DataError
+from relwatch.extract.files import extract_file, read_rows
 
 
 def write_jsonl(path: Path, rows: list[object]) -> Path:
@@ -40,7 +40,8 @@ def test_sentence_unit_keeps_rows_and_adds_annotations(tmp_path):
         ],
     )
     out = tmp_path / "out.jsonl"
-    assert extract_file(src, out, Unit.sentence, batch_size=1, ner=True) == (2, 2)
+    stats = extract_file(src, out, unit="sentence", batch_size=1, ner=True)
+    assert (stats.rows_in, stats.rows_out) == (2, 2)
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert rows[0]["id"] == "s1" and rows[0]["extra"] == 1
     assert rows[0]["countries"] == ["KOR", "PRK"]
@@ -73,7 +74,8 @@ def test_article_unit_emits_one_row_per_sentence(tmp_path):
         ],
     )
     out = tmp_path / "out.jsonl"
-    assert extract_file(src, out, Unit.article, batch_size=10, ner=False) == (1, 2)
+    stats = extract_file(src, out, unit="article", batch_size=10, ner=False)
+    assert (stats.rows_in, stats.rows_out) == (1, 2)
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [(r["id"], r["article_id"], r["sentence_index"]) for r in rows] == [
         ("a:0", "a", 0),
@@ -97,12 +99,12 @@ def test_malformed_lines_are_reported_with_line_numbers(tmp_path):
             "[1, 2]",
         ],
     )
-    with pytest.raises(UserError) as err:
+    with pytest.raises(DataError) as err:
         read_rows(src)
     msg = str(err.value)
     assert msg.startswith("6 malformed line(s)")
     for fragment in (
-        "line 2: not valid JSON",
+        "line 2: invalid JSON",
         "line 3: duplicate id",
         "line 4: 'id'",
         "line 5: 'text'",

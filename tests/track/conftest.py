@@ -6,6 +6,8 @@ each test isolates itself with its own registered-model name.
 
 from __future__ import annotations
 
+from relwatch.core.config import get_settings
+
 import uuid
 from pathlib import Path
 
@@ -39,10 +41,10 @@ def log_version(package: Path, gate_macro_f1: float | None, gate: str | None = N
     from relwatch.track.registry import log_relation_model
     from relwatch.track.tracking import configure_mlflow
 
-    configure_mlflow()
+    configure_mlflow(get_settings())
     with mlflow.start_run():
         if gate_macro_f1 is not None:
             mlflow.log_metric("gate_macro_f1", gate_macro_f1)
         if gate is not None:
             mlflow.set_tag("relwatch.gate_sha256", gate)
-        return log_relation_model(package, input_example=["Seoul and Tokyo met."])
+        return log_relation_model(package, settings=get_settings(), input_example=["Seoul and Tokyo met."])

@@ -7,6 +7,8 @@ Skipped outside CI when PostgreSQL is down; a failure in CI (``CI=true``).
 
 from __future__ import annotations
 
+from relwatch.core.config import get_settings
+
 import os
 import shutil
 import signal
@@ -106,17 +108,17 @@ def test_registry_round_trip_on_a_postgres_backed_server(
 
     package = tiny_package()
     assert log_version(package, 0.8) == "1"
-    assert registry.promote().version == "1"
+    assert registry.promote(settings=get_settings()).version == "1"
     assert log_version(package, 0.6) == "2"
     with pytest.raises(registry.PromotionRefused):
-        registry.promote()
-    assert registry.promote(margin=0.25).previous == "1"
-    assert registry.rollback().to_version == "1"
-    listed = {v.version: v for v in registry.list_models()}
+        registry.promote(settings=get_settings())
+    assert registry.promote(settings=get_settings(), margin=0.25).previous == "1"
+    assert registry.rollback(settings=get_settings()).to_version == "1"
+    listed = {v.version: v for v in registry.list_models(settings=get_settings())}
     assert listed["1"].aliases == ["champion"] and listed["2"].aliases == []
     assert listed["2"].metrics["gate_macro_f1"] == 0.6
-    path, version = registry.resolve_model("models:/relwatch-relation@champion")
+    path, version = registry.resolve_model("models:/relwatch-relation@champion", settings=get_settings())
     assert version == "1" and (path / "model.int8.onnx").is_file()
     # artifacts went through the server, not to a client-local folder
-    experiment = registry.get_client().get_experiment_by_name("relwatch")
+    experiment = registry.get_client(settings=get_settings()).get_experiment_by_name("relwatch")
     assert experiment.artifact_location.startswith("mlflow-artifacts:")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from relwatch.core.config import get_settings
+
 import json
 import pickle
 from pathlib import Path
@@ -9,26 +11,26 @@ from pathlib import Path
 import pytest
 
 from relwatch.track import registry
-from relwatch.track.registry import PromotionRefused, RegistryError
+from relwatch.track.registry import PromotionRefused, ModelRegistryError
 from tests.classify.tiny_models import run_cli, tiny_package
 from tests.track.conftest import log_version
 
 
 def aliases(name: str) -> dict[str, str]:
-    return {a: v.version for v in registry.list_models() for a in v.aliases}
+    return {a: v.version for v in registry.list_models(settings=get_settings()) for a in v.aliases}
 
 
 def test_promote_gate_and_rollback_walk_the_champion_history(registry_env):
     package = tiny_package()
     assert log_version(package, 0.80) == "1"
     assert aliases(registry_env) == {"challenger": "1"}
-    first = registry.promote()  # no champion yet: the first promotion passes
+    first = registry.promote(settings=get_settings())  # no champion yet: the first promotion passes
     assert (first.version, first.previous, first.promoted) == ("1", None, True)
     assert aliases(registry_env) == {"champion": "1"}  # challenger consumed
 
     assert log_version(package, 0.70) == "2"
     with pytest.raises(PromotionRefused) as refused:
-        registry.promote(margin=0.05)
+        registry.promote(settings=get_settings(), margin=0.05)
     assert (refused.value.result.candidate_metric, refused.value.result.champion_metric) == (
         0.70,
         0.80,
@@ -36,60 +38,60 @@ def test_promote_gate_and_rollback_walk_the_champion_history(registry_env):
     assert "0.7000" in str(refused.value) and "0.8000" in str(refused.value)
     assert aliases(registry_env) == {"champion": "1", "challenger": "2"}
 
-    second = registry.promote(margin=0.15)
+    second = registry.promote(settings=get_settings(), margin=0.15)
     assert (second.version, second.previous) == ("2", "1")
     assert log_version(package, 0.85) == "3"
-    assert registry.promote("3").previous == "2"
+    assert registry.promote(settings=get_settings(), version="3").previous == "2"
     assert aliases(registry_env) == {"champion": "3"}
 
-    assert registry.rollback().to_version == "2"
-    assert registry.rollback().to_version == "1"
-    with pytest.raises(RegistryError, match="first champion"):
-        registry.rollback()
-    versions = {v.version: v for v in registry.list_models()}
+    assert registry.rollback(settings=get_settings()).to_version == "2"
+    assert registry.rollback(settings=get_settings()).to_version == "1"
+    with pytest.raises(ModelRegistryError, match="first champion"):
+        registry.rollback(settings=get_settings())
+    versions = {v.version: v for v in registry.list_models(settings=get_settings())}
     assert [v for v in versions] == ["3", "2", "1"]
     assert versions["3"].metrics["gate_macro_f1"] == 0.85
     assert versions["3"].tags["relwatch.previous_champion"] == "2"
 
 
 def test_promotion_needs_a_gate_metric_and_a_real_version(registry_env):
-    with pytest.raises(RegistryError, match="no registered model"):
-        registry.promote()
+    with pytest.raises(ModelRegistryError, match="no registered model"):
+        registry.promote(settings=get_settings())
     log_version(tiny_package(), None)
-    with pytest.raises(RegistryError, match="no gate_macro_f1"):
-        registry.promote()
-    with pytest.raises(RegistryError, match="no version 42"):
-        registry.promote("42")
-    with pytest.raises(RegistryError, match="nothing to roll back"):
-        registry.rollback()
+    with pytest.raises(ModelRegistryError, match="no gate_macro_f1"):
+        registry.promote(settings=get_settings())
+    with pytest.raises(ModelRegistryError, match="no version 42"):
+        registry.promote(settings=get_settings(), version="42")
+    with pytest.raises(ModelRegistryError, match="nothing to roll back"):
+        registry.rollback(settings=get_settings())
 
 
 def test_versions_scored_on_different_gate_sets_are_not_compared(registry_env):
     package = tiny_package()
     log_version(package, 0.60, gate="a" * 64)
-    registry.promote()
+    registry.promote(settings=get_settings())
     log_version(package, 0.90, gate="b" * 64)  # a higher figure, but on another gate
-    with pytest.raises(RegistryError, match="another gate set") as error:
-        registry.promote()
+    with pytest.raises(ModelRegistryError, match="another gate set") as error:
+        registry.promote(settings=get_settings())
     assert "--allow-gate-change" in str(error.value)
     assert aliases(registry_env) == {"champion": "1", "challenger": "2"}
-    assert registry.promote(allow_gate_change=True).version == "2"
+    assert registry.promote(settings=get_settings(), allow_gate_change=True).version == "2"
     log_version(package, 0.85, gate="b" * 64)  # same gate: the ordinary comparison
     with pytest.raises(PromotionRefused):
-        registry.promote()
+        registry.promote(settings=get_settings())
 
 
 def test_resolve_model_downloads_the_serving_package_once(registry_env, tmp_path: Path):
     version = log_version(tiny_package(), 0.5)
-    registry.promote(version)
-    by_alias, v1 = registry.resolve_model(f"models:/{registry_env}@champion")
-    by_number, v2 = registry.resolve_model(version)
-    by_uri, v3 = registry.resolve_model(f"models:/{registry_env}/{version}")
+    registry.promote(settings=get_settings(), version=version)
+    by_alias, v1 = registry.resolve_model(f"models:/{registry_env}@champion", settings=get_settings())
+    by_number, v2 = registry.resolve_model(version, settings=get_settings())
+    by_uri, v3 = registry.resolve_model(f"models:/{registry_env}/{version}", settings=get_settings())
     assert v1 == v2 == v3 == version
     assert by_alias == by_number == by_uri
     meta = json.loads((by_alias / "relwatch.json").read_text())
     assert meta["files"] == json.loads((tiny_package() / "relwatch.json").read_text())["files"]
-    assert registry.resolve_model(str(tiny_package())) == (tiny_package().resolve(), None)
+    assert registry.resolve_model(str(tiny_package()), settings=get_settings()) == (tiny_package().resolve(), None)
     for spec, message in [
         (f"models:/{registry_env}@nope", "no alias"),
         ("99", "no version"),
@@ -97,8 +99,8 @@ def test_resolve_model_downloads_the_serving_package_once(registry_env, tmp_path
         ("models:/a/b/c", "bad model URI"),
         ("", "empty"),
     ]:
-        with pytest.raises(RegistryError, match=message):
-            registry.resolve_model(spec)
+        with pytest.raises(ModelRegistryError, match=message):
+            registry.resolve_model(spec, settings=get_settings())
 
 
 def test_pyfunc_model_loads_predicts_and_pickles(registry_env):

@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from relwatch.classify.markers import format_input
+from relwatch.core.errors import DataError
+from relwatch.core.jsonl import MAX_ROW_BYTES
 from relwatch.core.models import LABELS
 
 Span = tuple[int, int]
@@ -52,10 +54,6 @@ LABEL_ALIASES = {
     "pos": "cooperation",
     "coop": "cooperation",
 }
-
-
-class DataError(ValueError):
-    """A data file or row that cannot be read; the message names file and line."""
 
 
 @dataclass(frozen=True)
@@ -170,6 +168,8 @@ def _read_lines(path: Path) -> Iterator[tuple[int, str]]:
         raise FileNotFoundError(f"data file not found: {path}")
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, 1):
+            if len(line) > MAX_ROW_BYTES:
+                raise DataError(f"{path}:{number}: line over the {MAX_ROW_BYTES:,}-byte limit")
             line = line.rstrip("\n").rstrip("\r")
             if line.strip():
                 yield number, line
@@ -448,8 +448,11 @@ def load_table(path: Path, dataset: str | None = None) -> Dataset:
             missing = {"text", "label"} - set(reader.fieldnames or [])
             if missing:
                 raise DataError(f"{path}: header lacks column(s) {', '.join(sorted(missing))}")
-            for row in reader:
-                examples.append(_row_example(row, name, f"{path}:{reader.line_num}"))
+            try:
+                for row in reader:
+                    examples.append(_row_example(row, name, f"{path}:{reader.line_num}"))
+            except csv.Error as exc:
+                raise DataError(f"{path}:{reader.line_num}: {exc}") from None
     elif suffix == ".json":
         return load_label_studio(path, dataset)
     else:
@@ -537,7 +540,18 @@ def load_any(spec: str | Path, data_dir: Path | None = None) -> Dataset:
         if data_dir is None:
             raise DataError(f"dataset {text!r} needs the data directory (RELWATCH_DATA_DIR)")
         return load_named(text, data_dir)
-    return load_table(Path(text))
+    path = Path(text)
+    if not path.exists():
+        raise DataError(f"{text}: not a shared set name ({', '.join(LOADERS)}) and no such file")
+    if path.is_dir():
+        raise DataError(f"{path} is a folder; give a CSV, TSV, JSONL or Label Studio JSON file")
+    try:
+        return load_table(path)
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{path} is not UTF-8 text (byte {exc.start}); convert it first, e.g. "
+            f"iconv -f EUC-KR -t UTF-8 {path.name} > {path.stem}.utf8{path.suffix}"
+        ) from None
 
 
 def cap(examples: Sequence[Example], limit: int | None, *, seed: int = 13) -> list[Example]:

@@ -18,15 +18,12 @@ import numpy as np
 
 from relwatch.classify.markers import format_input
 from relwatch.classify.meta import META_FILE, read_meta
+from relwatch.core.errors import ModelLoadError
 from relwatch.core.models import LABELS
 
 Precision = Literal["int8", "fp32"]
 ONNX_FILES: dict[str, str] = {"int8": "model.int8.onnx", "fp32": "model.fp32.onnx"}
 DEFAULT_BATCH_SIZE = 32
-
-
-class ModelLoadError(ValueError):
-    """A path that is not a loadable serving package; one line a user can act on."""
 
 
 class _Backend(Protocol):
@@ -177,9 +174,19 @@ class RelationModel:
         return out
 
     def predict(self, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Label rows ``{"text", "source"?, "target"?}``: the pair is marked when given."""
+        """Label rows ``{"text", "source"?, "target"?, "a_span"?, "b_span"?}``.
+
+        The pair is marked when given: by its spans when present, else by locating the
+        names in the text.
+        """
         texts = [
-            format_input(row["text"], row.get("source") or None, row.get("target") or None)
+            format_input(
+                row["text"],
+                row.get("source") or None,
+                row.get("target") or None,
+                row.get("a_span") or None,
+                row.get("b_span") or None,
+            )
             for row in rows
         ]
         probs = self.predict_proba(texts)

@@ -22,38 +22,67 @@ CONFLICT, NEUTRAL, COOPERATION = (LABELS.index(x) for x in ("conflict", "neutral
 
 
 def confusion(y_true: Sequence[int], y_pred: Sequence[int], n: int = len(LABELS)) -> np.ndarray:
-    """Rows are gold labels, columns predictions."""
-    matrix = np.zeros((n, n), dtype=int)
-    for t, p in zip(y_true, y_pred, strict=True):
-        matrix[int(t), int(p)] += 1
-    return matrix
+    """Rows are gold labels, columns predictions; every label has its row even when unseen."""
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"y_true has {len(y_true)} labels, y_pred {len(y_pred)}")
+    if len(y_true) == 0:  # sklearn refuses empty input; an empty set is an all-zero matrix
+        return np.zeros((n, n), dtype=int)
+    from sklearn import metrics  # deferred: importing sklearn costs seconds; Report users skip it
+
+    return metrics.confusion_matrix(
+        np.asarray(y_true, dtype=int), np.asarray(y_pred, dtype=int), labels=list(range(n))
+    )
 
 
 def per_class(matrix: np.ndarray) -> dict[str, dict[str, float]]:
-    """Precision, recall, F1 and support per label (0 where undefined, as sklearn does)."""
-    out = {}
-    for i, label in enumerate(LABELS[: matrix.shape[0]]):
-        tp = matrix[i, i]
-        predicted = matrix[:, i].sum()
-        actual = matrix[i, :].sum()
-        precision = tp / predicted if predicted else 0.0
-        recall = tp / actual if actual else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        out[label] = {
-            "precision": float(precision),
-            "recall": float(recall),
-            "f1": float(f1),
-            "support": int(actual),
+    """Precision, recall, F1 and support per label; 0 where undefined (zero_division=0).
+
+    sklearn scores label pairs, not matrices, so the matrix is expanded back into its
+    (gold, predicted) pairs; that keeps this signature for callers that hold only a matrix.
+    """
+    n = matrix.shape[0]
+    counts = np.asarray(matrix, dtype=int).ravel()
+    if counts.sum() == 0:  # sklearn refuses empty input; every figure is undefined, hence 0
+        precision = recall = f1 = support = np.zeros(n)
+    else:
+        from sklearn import metrics
+
+        gold, pred = np.indices(matrix.shape).reshape(2, -1)
+        precision, recall, f1, support = metrics.precision_recall_fscore_support(
+            np.repeat(gold, counts),
+            np.repeat(pred, counts),
+            labels=list(range(n)),
+            zero_division=0,
+        )
+    return {
+        label: {
+            "precision": float(precision[i]),
+            "recall": float(recall[i]),
+            "f1": float(f1[i]),
+            "support": int(support[i]),
         }
-    return out
+        for i, label in enumerate(LABELS[:n])
+    }
 
 
 def macro_f1(y_true: Sequence[int], y_pred: Sequence[int]) -> float:
-    """Mean F1 over the labels present in gold or predictions (sklearn's convention)."""
-    matrix = confusion(y_true, y_pred)
-    stats = per_class(matrix)
-    present = [label for i, label in enumerate(LABELS) if matrix[i, :].sum() or matrix[:, i].sum()]
-    return float(np.mean([stats[label]["f1"] for label in present])) if present else 0.0
+    """Mean F1 over the labels present in gold or predictions (sklearn's default labels).
+
+    A per-source set without, say, any cooperation row is not penalised for a class it
+    could not contain; 0.0 for an empty set.
+    """
+    if len(y_true) == 0:
+        return 0.0
+    from sklearn import metrics
+
+    return float(
+        metrics.f1_score(
+            np.asarray(y_true, dtype=int),
+            np.asarray(y_pred, dtype=int),
+            average="macro",
+            zero_division=0,
+        )
+    )
 
 
 def coop_conflict_accuracy(y_true: Sequence[int], probs: np.ndarray) -> float | None:

@@ -27,6 +27,7 @@ import numpy as np
 
 from relwatch.classify.meta import META_FILE, write_meta
 from relwatch.classify.meta import read_meta as _read_meta
+from relwatch.core.errors import ExportError
 from relwatch.core.logging import get_logger
 
 log = get_logger(__name__)
@@ -42,10 +43,6 @@ _CHECK_SENTENCES = (
     "North Korea fired two ballistic missiles toward the sea.",
     "The ministers met.",
 )
-
-
-class ExportError(ValueError):
-    """A model dir that cannot be exported; the message says what is missing."""
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,13 @@
-"""One training run end to end: data → split → train → evaluate → MLflow → export → register.
+"""One pure training run: data → split → train → evaluate per source → model card.
 
-The CLI and ``make demo`` call :func:`run_training`; keeping the orchestration in the
-library means tests and Celery jobs train exactly the way the command line does.
+Nothing here talks to MLflow: logging, export, the int8 check and registration are the
+retrain flow (``relwatch.flows.retrain``), which calls this and then ``relwatch.track``.
+Keeping the run itself free of tracking lets benchmarks and tests train exactly as the
+command line does without a store.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -23,14 +24,12 @@ from relwatch.classify.data import (
     Dataset,
     Example,
     cap,
-    content_hash,
     load_any,
     split_examples,
 )
 from relwatch.classify.evaluate import Report, evaluate, plot_confusion
-from relwatch.classify.export import ExportResult
 from relwatch.classify.train import TrainedModel, TrainingArguments, load_scorer, train_model
-from relwatch.core.config import get_settings
+from relwatch.core.errors import ConfigError
 from relwatch.core.logging import get_logger
 from relwatch.core.models import LABELS
 
@@ -48,6 +47,14 @@ class RunResult:
     reports: dict[str, Report]
     gate: Report | None
     data: dict[str, dict[str, Any]]
+    run_dir: Path = Path()
+    sets: list[Dataset] = field(default_factory=list)
+    splits: dict[str, dict[str, list[Example]]] = field(default_factory=dict)
+    gate_rows: list[Example] = field(default_factory=list)
+    gate_sets: set[str] = field(default_factory=set)
+    figures: list[Path] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+    model_name: str = "relwatch-relation"
     run_id: str | None = None
     version: str | None = None
     package_dir: Path | None = None
@@ -78,57 +85,37 @@ def _scored(
     return evaluate(name, [e.label_id for e in rows], probs, [e.dataset for e in rows])
 
 
-def _log_datasets(sets: Sequence[Dataset], splits: dict[str, dict[str, list[Example]]]) -> None:
-    """Each dataset version as an MLflow input, identified by its content hash."""
-    import mlflow
-    import pandas as pd
-    from mlflow.data.sources import LocalArtifactDatasetSource
-
-    for dataset in sets:
-        frame = pd.DataFrame(
-            [
-                {"label": e.label, "split": split, "has_pair": bool(e.source or e.a_span)}
-                for split, rows in splits[dataset.name].items()
-                for e in rows
-            ]
-        )
-        source = LocalArtifactDatasetSource(dataset.origin) if dataset.origin else None
-        entry = mlflow.data.from_pandas(
-            frame, source=source, name=dataset.name, digest=dataset.digest[:32]
-        )
-        mlflow.log_input(entry, context="training", tags={"sha256": dataset.digest})
+STAGES = ("loading data", "training", "evaluating")
 
 
 def run_training(
     args: TrainingArguments,
     *,
+    data_dir: Path | None,
+    run_dir: Path,
+    model_name: str = "relwatch-relation",
     extra_train: Sequence[Path] = (),
     eval_sets: Sequence[Path] = (),
-    out_dir: Path | None = None,
-    track: bool = True,
-    register: bool = True,
     stage: StageCallback | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> RunResult:
-    """Train, evaluate per source, and (with ``track``) log, export and register the model."""
+    """Train and evaluate per source into ``run_dir`` (model, figures, metrics, card)."""
     started = time.perf_counter()
     timings: dict[str, float] = {}
-    settings = get_settings()
 
     def mark(name: str, since: float) -> float:
         now = time.perf_counter()
         timings[name] = round(now - since, 2)
         return now
 
-    def step(name: str, index: int) -> None:
+    def step(index: int) -> None:
         if stage:
-            stage(name, index, 6)
+            stage(STAGES[index], index, len(STAGES))
 
-    step("loading data", 0)
-    data_dir = settings.data_dir if settings.data_dir and settings.data_dir.is_dir() else None
+    step(0)
     shared = [*args.datasets, *args.gate_datasets, *args.report_datasets]
     if data_dir is None and any(s in LOADERS for s in shared):
-        data_dir = settings.require_data_dir()
+        raise ConfigError("data directory not found; set RELWATCH_DATA_DIR")
     sets = load_training_data(args, data_dir, extra_train)
     train_names = {*args.datasets, *(s.name for s in sets[len(sets) - len(extra_train) :])}
     evals = [load_any(path, data_dir) for path in eval_sets]
@@ -170,9 +157,7 @@ def run_training(
     selection = [e for e in merged["validation"] if e.dataset in select_sets]
     t = mark("data", started)
 
-    step("training", 1)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-    run_dir = out_dir or settings.home / "runs" / f"{stamp}-{args.model}"
+    step(1)
     model_dir = run_dir / "model"
     training_rows = [e for e in merged["train"] if e.dataset in train_names]
     trained = train_model(training_rows, selection, args, model_dir, progress)
@@ -180,7 +165,7 @@ def run_training(
     for name, count in trained.info.get("rows_by_set", {}).items():
         data_info[name]["trained_rows"] = count
 
-    step("evaluating", 2)
+    step(2)
     score = load_scorer(model_dir, args.num_threads)
 
     def held_out(rows: list[Example]) -> list[Example]:
@@ -196,8 +181,7 @@ def run_training(
         return kept
 
     reports = {
-        # Capped per source only: a pooled cap (max_eval_examples, meant for early
-        # stopping) left 24 of 218 news rows in the quick run's validation report.
+        # Capped per source only, so every news row of a small gate set stays in the report.
         "validation": _scored("validation", held_out(merged["validation"]), score),
         "test": _scored("test", held_out(merged["test"]), score),
     }
@@ -205,7 +189,7 @@ def run_training(
     gate = _scored("gate", gate_rows, score)
     for s in evals:
         reports[f"eval:{s.name}"] = _scored(f"eval:{s.name}", s.examples, score)
-    t = mark("evaluate", t)
+    mark("evaluate", t)
 
     figures = run_dir / "figures"
     pngs = [
@@ -215,7 +199,22 @@ def run_training(
     ]
     for source, sub in reports["test"].by_source.items():
         pngs.append(plot_confusion(sub, figures / f"confusion_test_{source}.png"))
-    result = RunResult(model_dir, trained, reports, gate, data_info, timings=timings)
+    result = RunResult(
+        model_dir,
+        trained,
+        reports,
+        gate,
+        data_info,
+        run_dir=run_dir,
+        sets=sets,
+        splits=splits,
+        gate_rows=gate_rows,
+        gate_sets=gate_sets,
+        figures=pngs,
+        params=args.to_params(),
+        model_name=model_name,
+        timings=timings,
+    )
     (run_dir / "metrics.json").write_text(
         json.dumps(
             {
@@ -228,126 +227,17 @@ def run_training(
         ),
         encoding="utf-8",
     )
-    params = args.to_params()
-
-    if not track:
-        result.card_path = _write_card(run_dir, args, result, params)
-        result.seconds = time.perf_counter() - started
-        return result
-
-    import mlflow
-
-    from relwatch.track.tracking import configure_mlflow
-
-    step("logging to MLflow", 3)
-    configure_mlflow(settings)
-    with mlflow.start_run(run_name=f"{args.model}-{stamp}") as run:
-        result.run_id = run.info.run_id
-        from relwatch.track.registry import RUN_TAG_GATE
-
-        mlflow.set_tags(
-            {
-                "relwatch.kind": args.model,
-                "relwatch.stage": "classify",
-                "relwatch.profile": args.profile,
-                RUN_TAG_GATE: content_hash(gate_rows),
-                "relwatch.gate_sets": ",".join(sorted(gate_sets)),
-            }
-        )
-        from relwatch.classify.train import resolve_threads
-
-        mlflow.log_params({**params, "threads_used": resolve_threads(args.num_threads)})
-        mlflow.log_params(
-            {f"data_{name}_sha256": info["hash"][:16] for name, info in data_info.items()}
-        )
-        _log_datasets(sets, splits)
-        metrics: dict[str, float] = {
-            "gate_macro_f1": gate.macro_f1,
-            "train_seconds": trained.train_seconds,
-            "temperature": trained.temperature,
-        }
-        metrics.update(gate.metrics("gate"))
-        if gate.by_source:
-            metrics["gate_mean_source_macro_f1"] = float(
-                np.mean([r.macro_f1 for r in gate.by_source.values()])
-            )
-        for name, report in reports.items():
-            metrics.update(report.metrics(name.replace(":", "_")))
-        mlflow.log_metrics(
-            {
-                k.replace("(", "").replace(")", ""): float(v)
-                for k, v in metrics.items()
-                if v is not None
-            }
-        )
-        for point in trained.history:
-            mlflow.log_metrics(
-                {"val_select_score": point["val_score"], "train_loss": point["train_loss"]},
-                step=int(point["step"]),
-            )
-        for png in pngs:
-            mlflow.log_artifact(str(png), artifact_path="figures")
-        mlflow.log_artifact(str(run_dir / "metrics.json"))
-        t = mark("mlflow", t)
-
-        step("exporting ONNX", 4)
-        from relwatch.classify.export import export_onnx
-
-        # Choose the int8 recipe on validation rows of every set, trained on or not: the
-        # model will also read text unlike its training data, and it is there that fp32 is
-        # unsure and rounding flips labels. No labels are used, only fp32/int8 agreement.
-        check = [e for s in sets for e in cap(splits[s.name]["validation"], 300, seed=args.seed)]
-        package = export_onnx(
-            model_dir, run_dir / "package", check_texts=[e.model_input() for e in check] or None
-        )
-        result.package_dir = package.out_dir
-        mlflow.log_metrics(package.metrics())
-        agreement = _int8_agreement(package, gate_rows)
-        if agreement:
-            mlflow.log_metrics(agreement)
-            result.timings["int8_agreement"] = round(agreement["int8_agreement"], 4)
-        t = mark("export", t)
-
-        step("registering", 5)
-        if register:
-            from relwatch.track.registry import log_relation_model
-
-            example = [e.model_input() for e in gate_rows[:3]] or ["Seoul and Tokyo met."]
-            result.version = log_relation_model(package.out_dir, input_example=example)
-        result.card_path = _write_card(run_dir, args, result, params)
-        mlflow.log_artifact(str(result.card_path))
-        t = mark("register", t)
-        result.seconds = time.perf_counter() - started
-        mlflow.log_metric("total_seconds", result.seconds)
+    result.card_path = write_card(result)
+    result.seconds = time.perf_counter() - started
     return result
 
 
-def _int8_agreement(package: ExportResult, rows: Sequence[Example]) -> dict[str, float]:
-    """int8 vs fp32 agreement and the macro-F1 each reaches on the gate set (issue gate)."""
-    from relwatch.classify.engine import RelationModel
-    from relwatch.classify.evaluate import macro_f1
-
-    if package.kind != "transformer" or not rows:
-        return {}
-    package_dir = package.out_dir
-    texts = [e.model_input() for e in rows]
-    gold = [e.label_id for e in rows]
-    fp32 = RelationModel.load(package_dir, precision="fp32").predict_proba(texts).argmax(1)
-    int8 = RelationModel.load(package_dir, precision="int8").predict_proba(texts).argmax(1)
-    return {
-        "int8_agreement": float((fp32 == int8).mean()),
-        "gate_macro_f1_onnx_fp32": macro_f1(gold, fp32),
-        "gate_macro_f1_onnx_int8": macro_f1(gold, int8),
-    }
-
-
-def _write_card(
-    run_dir: Path, args: TrainingArguments, result: RunResult, params: dict[str, Any]
-) -> Path:
+def write_card(result: RunResult) -> Path:
+    """(Re)write the model card; the retrain flow calls it again once run and version exist."""
     card = render_card(
-        name=get_settings().registered_model,
-        kind=args.model,
-        params=params,
+        name=result.model_name,
+        kind=str(result.params.get("model", "?")),
+        params=result.params,
         data=result.data,
         reports=list(result.reports.values()),
         gate=result.gate,
@@ -356,6 +246,6 @@ def _write_card(
         run_id=result.run_id,
         version=result.version,
     )
-    path = run_dir / "model_card.md"
+    path = result.run_dir / "model_card.md"
     path.write_text(card, encoding="utf-8")
     return path

@@ -1,28 +1,34 @@
 """Batch prediction over JSON-lines files: stream in, label in batches, write atomically.
 
 Files of millions of sentences must not be read into memory, and a crash half-way must
-not leave a truncated output that looks complete. So rows are read one line at a time,
-labelled ``batch_size`` at a time, written to a temporary file next to the output and
-renamed over it only at the end. A malformed line is reported with its line number and
-skipped: one bad row never costs the run.
+not leave a truncated output that looks complete: rows are read one line at a time,
+labelled ``batch_size`` at a time, and written through :func:`relwatch.core.jsonl.atomic_output`.
+A malformed line is reported with its line number and skipped; a file with no usable line
+at all is an error, not an empty success.
+
+Rows that carry ``pairs`` (the output of ``relwatch extract``) get a prediction for every
+pair, with the acting country marked as A when the pair has a direction; other rows are
+labelled once, for their ``source``/``target`` names when given.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from relwatch.core.errors import InputError
+from relwatch.core.jsonl import JsonlReport, atomic_output, check_output_path, iter_jsonl
 from relwatch.core.logging import get_logger
+from relwatch.core.text import looks_english
 
 log = get_logger(__name__)
 
+__all__ = ["ADDED_FIELDS", "PredictStats", "merge_output", "parse_row", "predict_file"]
+
 ADDED_FIELDS = ("label", "probs", "model_version")
-MAX_REPORTED_ERRORS = 1000
 
 
 class _Model(Protocol):
@@ -33,32 +39,60 @@ class _Model(Protocol):
 class PredictStats:
     """What a batch run did: rows read, written, skipped (with line numbers and reasons)."""
 
-    read: int = 0  # non-blank lines
+    read: int = 0
     written: int = 0
     skipped: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)  # first 1000 only
-
-    def skip(self, line_no: int, reason: str) -> None:
-        self.skipped += 1
-        if len(self.errors) < MAX_REPORTED_ERRORS:
-            self.errors.append((line_no, reason))
+    pairs: int = 0
+    not_english: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
 
 
-def parse_row(line: str) -> dict[str, Any]:
+def parse_row(row: dict[str, Any]) -> dict[str, Any]:
     """One input row; ``ValueError`` with a short reason when it cannot be labelled."""
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"invalid JSON ({exc.msg} at column {exc.colno})") from None
-    if not isinstance(row, dict):
-        raise ValueError(f"expected a JSON object, got {type(row).__name__}")
     text = row.get("text")
     if not isinstance(text, str) or not text.strip():
         raise ValueError("'text' must be a non-empty string")
     for key in ("source", "target"):
         if row.get(key) is not None and not isinstance(row[key], str):
             raise ValueError(f"'{key}' must be a string or null")
+    pairs = row.get("pairs")
+    if pairs is not None:
+        if not isinstance(pairs, list):
+            raise ValueError("'pairs' must be a list")
+        for k, pair in enumerate(pairs):
+            _check_pair(pair, k, len(text))
     return row
+
+
+def _check_pair(pair: Any, k: int, length: int) -> None:
+    if not isinstance(pair, dict) or not all(isinstance(pair.get(s), str) for s in "ab"):
+        raise ValueError(f"pairs[{k}] must be an object with 'a' and 'b'")
+    for key in ("a_span", "b_span"):
+        span = pair.get(key)
+        if span is None:
+            continue
+        ok = isinstance(span, list) and len(span) == 2 and all(isinstance(x, int) for x in span)
+        if not ok or not 0 <= span[0] < span[1] <= length:
+            raise ValueError(f"pairs[{k}].{key} must be [start, end] inside the text")
+
+
+def _pair_inputs(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """Model rows for every pair of ``row``, the actor marked as A where a direction says so."""
+    out = []
+    for pair in row["pairs"]:
+        a, b = (pair["a"], pair.get("a_span")), (pair["b"], pair.get("b_span"))
+        if pair.get("direction") == "b->a":
+            a, b = b, a
+        out.append(
+            {
+                "text": row["text"],
+                "source": a[0],
+                "target": b[0],
+                "a_span": tuple(a[1]) if a[1] else None,
+                "b_span": tuple(b[1]) if b[1] else None,
+            }
+        )
+    return out
 
 
 def merge_output(row: dict[str, Any], pred: dict[str, Any], version: str | None) -> dict:
@@ -68,6 +102,18 @@ def merge_output(row: dict[str, Any], pred: dict[str, Any], version: str | None)
         if key in out:
             out[f"input_{key}"] = out.pop(key)
     out.update(label=pred["label"], probs=pred["probs"], model_version=version)
+    return out
+
+
+def _merge_pairs(
+    row: dict[str, Any], inputs: list[dict[str, Any]], preds: list[dict[str, Any]], version: str
+) -> dict:
+    out = dict(row)
+    out["pairs"] = [
+        {**pair, "source": x["source"], "target": x["target"], **pred, "model_version": version}
+        for pair, x, pred in zip(row["pairs"], inputs, preds, strict=True)
+    ]
+    out["model_version"] = version
     return out
 
 
@@ -87,64 +133,45 @@ def predict_file(
     """
     input_path, output_path = Path(input_path), Path(output_path)
     if batch_size < 1:
-        raise ValueError("batch_size must be >= 1")
-    if not input_path.is_file():
-        raise FileNotFoundError(f"input file {input_path} does not exist")
-    if input_path.resolve() == output_path.resolve():
-        raise ValueError("output must differ from input (the input is read while writing)")
-    if output_path.is_dir():
-        raise ValueError(f"output {output_path} is a folder; give a file name")
-    output_path.parent.mkdir(parents=True, exist_ok=True)
+        raise InputError("batch_size must be >= 1")
+    check_output_path(output_path, inputs=(input_path,))
+    report = JsonlReport()
     stats = PredictStats()
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{output_path.name}.", suffix=".tmp", dir=output_path.parent
-    )
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out, input_path.open("rb") as src:
-            batch: list[dict[str, Any]] = []
-            consumed = 0
+    rows = iter_jsonl(input_path, report=report, validate=parse_row, on_bytes=on_progress)
+    with atomic_output(output_path) as out:
+        batch: list[dict[str, Any]] = []
 
-            def flush() -> None:
-                preds = model.predict(batch)
-                for row, pred in zip(batch, preds, strict=True):
-                    out.write(
-                        json.dumps(merge_output(row, pred, model_version), ensure_ascii=False)
-                        + "\n"
+        def flush() -> None:
+            plain = [r for r in batch if not r.get("pairs")]
+            expanded = [_pair_inputs(r) if r.get("pairs") else [] for r in batch]
+            flat = [x for group in expanded for x in group]
+            preds = model.predict(plain + flat) if plain or flat else []
+            plain_preds, pair_preds = iter(preds[: len(plain)]), iter(preds[len(plain) :])
+            for row, group in zip(batch, expanded, strict=True):
+                if row.get("pairs"):
+                    merged = _merge_pairs(
+                        row, group, [next(pair_preds) for _ in group], model_version or ""
                     )
-                stats.written += len(batch)
-                batch.clear()
+                    stats.pairs += len(group)
+                else:
+                    merged = merge_output(row, next(plain_preds), model_version)
+                out.write(json.dumps(merged, ensure_ascii=False) + "\n")
+            stats.written += len(batch)
+            batch.clear()
 
-            for line_no, raw in enumerate(src, start=1):
-                consumed += len(raw)
-                if not raw.strip():
-                    continue
-                stats.read += 1
-                try:
-                    line = raw.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    stats.skip(line_no, f"not UTF-8 (byte {exc.start})")
-                    continue
-                try:
-                    batch.append(parse_row(line))
-                except ValueError as exc:
-                    stats.skip(line_no, str(exc))
-                    log.debug("skipped malformed line", line=line_no, reason=str(exc))
-                    continue
-                if len(batch) >= batch_size:
-                    flush()
-                    if on_progress:
-                        on_progress(consumed)
-            if batch:
+        for _, row in rows:
+            if not looks_english(row["text"]):
+                stats.not_english += 1
+            batch.append(row)
+            if len(batch) >= batch_size:
                 flush()
-            if on_progress:
-                on_progress(consumed)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, output_path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        if batch:
+            flush()
+        stats.read, stats.skipped, stats.errors = report.read, report.skipped, report.errors
+        if stats.written == 0 and stats.skipped:
+            raise InputError(f"no row could be labelled: {report.summary(input_path)}")
+    if stats.not_english:
+        log.warning("rows not in English", count=stats.not_english, input=str(input_path))
     log.info(
         "batch prediction done",
         input=str(input_path),

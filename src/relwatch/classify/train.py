@@ -25,6 +25,7 @@ from relwatch.classify.data import Example, cap
 from relwatch.classify.engine import softmax
 from relwatch.classify.markers import INPUT_FORMAT
 from relwatch.classify.meta import read_meta, write_meta
+from relwatch.core.errors import ModelLoadError
 from relwatch.core.logging import get_logger
 from relwatch.core.models import LABELS
 
@@ -514,7 +515,7 @@ def train_transformer(
         )
     except (OSError, ValueError) as exc:  # missing folder, unknown name offline, bad config
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ValueError(f"base model {base!r} cannot be loaded: {first}") from None
+        raise ModelLoadError(f"base model {base!r} cannot be loaded: {first}") from None
     if not getattr(tokenizer, "is_fast", False):
         raise ValueError(f"{base}: a fast tokenizer (tokenizer.json) is required for serving")
     rows, weights = prepare_training_mix(train, args)

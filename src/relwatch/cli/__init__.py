@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from relwatch.cli import collect, extract, jobs, models, system, train
+from relwatch.cli import collect, extract, index, jobs, models, system, train
 from relwatch.cli._common import run_app
 
 app = typer.Typer(
@@ -28,7 +28,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (system, jobs, collect, extract, train, models):
+for module in (system, jobs, collect, extract, train, models, index):
     module.register(app)
 
 

@@ -18,8 +18,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from relwatch.cli._common import UserError, console, fail
-from relwatch.core.config import get_settings
+from relwatch.cli._common import console, db_session, settings
 
 SourcesOpt = Annotated[
     Path | None,
@@ -57,15 +56,6 @@ import_app = typer.Typer(
 )
 
 
-def _registry(sources: Path | None, extend: bool):
-    from relwatch.collect.registry import RegistryError, load_registry
-
-    try:
-        return load_registry(sources, extend_default=extend)
-    except RegistryError as exc:
-        raise UserError(str(exc)) from None
-
-
 def _pick(
     sources: Path | None,
     extend: bool,
@@ -74,29 +64,11 @@ def _pick(
     *,
     enabled_only: bool = True,
 ) -> list:
-    from relwatch.collect.registry import RegistryError
+    """The sources a command works on: the same checks as a crawl job's."""
+    from relwatch.collect.sources import load_registry
 
-    registry = _registry(sources, extend)
-    try:
-        chosen = (
-            registry.select(names)
-            if names
-            else (registry.enabled() if enabled_only else list(registry))
-        )
-    except RegistryError as exc:
-        raise UserError(str(exc)) from None
-    if countries:
-        wanted = {c.upper() for c in countries}
-        unknown = wanted - registry.countries()
-        if unknown:
-            raise UserError(
-                f"no source for country {', '.join(sorted(unknown))} in the registry "
-                f"(have: {', '.join(sorted(registry.countries()))})"
-            )
-        chosen = [s for s in chosen if s.country in wanted]
-    if not chosen:
-        raise UserError("no sources selected (all disabled?)")
-    return chosen
+    registry = load_registry(sources, extend_default=extend, sources_file=settings().sources_file)
+    return registry.choose(names, countries, enabled_only=enabled_only)
 
 
 @sources_app.command("list")
@@ -211,13 +183,12 @@ def crawl_command(
     Examples: relwatch crawl --country KOR --max-items 20 ;
     relwatch crawl --sources my_sources.yaml --source "Local paper"
     """
-    from sqlalchemy.exc import OperationalError, ProgrammingError
 
     from relwatch.collect.crawler import CrawlEvent, crawl
-    from relwatch.core.db import session_factory
+    from relwatch.core.db import require_schema, session_factory
 
     chosen = _pick(sources, extend, source, country)
-    settings = get_settings()
+    config = settings()
     progress = Progress(
         SpinnerColumn(),
         TextColumn("{task.description}", style="bold"),
@@ -244,17 +215,15 @@ def crawl_command(
             summary = " ".join(f"{k}={v}" for k, v in sorted(c.items()))
             progress.update(task, advance=1, summary=summary)
 
-    try:
-        with progress:
-            report = crawl(
-                session_factory(settings.database_url),
-                chosen,
-                max_items=max_items,
-                settings=settings,
-                on_event=on_event,
-            )
-    except (OperationalError, ProgrammingError) as exc:
-        fail(f"database not ready ({str(exc.orig).splitlines()[0]}); run: relwatch db upgrade")
+    require_schema(config.database_url)
+    with progress:
+        report = crawl(
+            session_factory(config.database_url),
+            chosen,
+            max_items=max_items,
+            settings=config,
+            on_event=on_event,
+        )
     table = Table(title=f"crawl summary ({report.seconds:.1f}s)")
     for col in ("source", "country", "feed", "new", "unchanged", "duplicate", "blocked", "failed"):
         table.add_column(
@@ -316,17 +285,11 @@ def import_reuters_command(
 
     Example: relwatch import reuters --limit 3000
     """
-    from sqlalchemy.exc import OperationalError, ProgrammingError
+    from relwatch.collect.reuters import corpus_files, import_reuters
 
-    from relwatch.collect.reuters import ReutersError, corpus_files, import_reuters
-    from relwatch.core.db import session_factory
-
-    settings = get_settings()
-    folder = directory or settings.require_data_dir() / "reuters21578"
-    try:
-        files = corpus_files(folder)
-    except ReutersError as exc:
-        raise UserError(str(exc)) from None
+    config = settings()
+    folder = directory or config.require_data_dir() / "reuters21578"
+    files = corpus_files(folder)
     total = sum(f.read_bytes().count(b"<REUTERS ") for f in files)
     total = min(total, limit) if limit else total
     progress = Progress(
@@ -337,14 +300,11 @@ def import_reuters_command(
         TimeRemainingColumn(),
         console=console,
     )
-    try:
-        with progress, session_factory(settings.database_url)() as session:
-            task = progress.add_task("import", total=total)
-            report = import_reuters(
-                session, folder, limit, on_progress=lambda n: progress.advance(task, n)
-            )
-    except (OperationalError, ProgrammingError) as exc:
-        fail(f"database not ready ({str(exc.orig).splitlines()[0]}); run: relwatch db upgrade")
+    with db_session() as session, progress:
+        task = progress.add_task("import", total=total)
+        report = import_reuters(
+            session, folder, limit, on_progress=lambda n: progress.advance(task, n)
+        )
     span = ""
     if report.first_date and report.last_date:
         span = f", dated {report.first_date:%Y-%m-%d} to {report.last_date:%Y-%m-%d}"

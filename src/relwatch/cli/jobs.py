@@ -7,19 +7,34 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
-from relwatch.cli._common import UserError, console
-from relwatch.core.db import session_scope
-from relwatch.core.models import Job
+from relwatch.cli._common import console, db_session, settings
+from relwatch.core.errors import InputError
 
 jobs_app = typer.Typer(
     help=(
         "Background jobs. Without RELWATCH_BROKER_URL they run in this process; with it, on "
-        "any `celery -A relwatch.worker worker`. Every job is a row you can list and inspect."
+        "any `celery -A relwatch.worker worker`. Every job is a row you can list and inspect.\n\n"
+        "Examples: [bold]relwatch jobs submit extract -p limit=500[/] · "
+        "[bold]relwatch jobs list --status failed[/] · [bold]relwatch jobs show 3f2a9c1e[/]"
     ),
     no_args_is_help=True,
+    rich_markup_mode="rich",
 )
+
+
+def parse_param_options(items: list[str] | None) -> dict[str, object]:
+    """``KEY=VALUE`` options as a dict; VALUE is parsed as JSON when it can be."""
+    params: dict[str, object] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--param {item!r}: expected KEY=VALUE")
+        try:
+            params[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            params[key.strip()] = value
+    return params
 
 
 @jobs_app.command("submit")
@@ -29,49 +44,48 @@ def submit_job(
     ],
     param: Annotated[
         list[str] | None,
-        typer.Option("--param", "-p", help="KEY=VALUE (VALUE parsed as JSON when it can be)."),
+        typer.Option(
+            "--param",
+            "-p",
+            help="KEY=VALUE (VALUE parsed as JSON when it can be); checked before the job "
+            "is recorded, e.g. -p limit=100 -p countries='[\"KOR\"]'.",
+        ),
     ] = None,
 ) -> None:
-    """Record a job and hand it to the workers; prints its id."""
-    from relwatch import worker
+    """Check the parameters, record the job and hand it to the workers; prints its id."""
+    from relwatch.flows.worker import submit
 
-    params: dict[str, object] = {}
-    for item in param or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise UserError(f"--param {item!r}: expected KEY=VALUE")
-        try:
-            params[key] = json.loads(value)
-        except json.JSONDecodeError:
-            params[key] = value
-    try:
-        job_id = worker.submit(kind, params)
-    except worker.UnknownJobKind as exc:
-        raise UserError(str(exc)) from None
-    console.print(job_id)
+    console.print(submit(kind, parse_param_options(param), settings=settings()))
 
 
 @jobs_app.command("kinds")
 def kinds() -> None:
-    """List the job kinds workers can execute."""
-    from relwatch import worker
+    """List the job kinds workers can execute, with their parameters."""
+    from relwatch.flows.params import JOB_PARAMS
 
-    for kind in worker.job_kinds():
-        console.print(kind)
+    for kind, model in sorted(JOB_PARAMS.items()):
+        fields = ", ".join(model.model_fields) or "-"
+        console.print(f"[bold]{kind}[/]: {fields}", highlight=False)
 
 
 @jobs_app.command("list")
 def list_jobs(
     limit: Annotated[int, typer.Option(min=1, help="How many recent jobs.")] = 20,
+    kind: Annotated[str | None, typer.Option(help="Only jobs of this kind.")] = None,
+    status: Annotated[
+        str | None, typer.Option(help="Only jobs in this status (queued|running|...).")
+    ] = None,
 ) -> None:
-    """Show recent jobs, newest first."""
+    """Show recent jobs, newest first (ids shortened; `jobs show` takes the short id)."""
+    from relwatch.flows import ledger
+
     table = Table(title="jobs")
     for col in ("id", "kind", "status", "created", "finished", "error"):
         table.add_column(col)
-    with session_scope() as s:
-        for job in s.scalars(select(Job).order_by(Job.created_at.desc()).limit(limit)):
+    with db_session() as session:
+        for job in ledger.list_jobs(session, limit=limit, kind=kind, status=status):
             table.add_row(
-                job.id,
+                job.id[: ledger.SHORT_ID],
                 job.kind,
                 job.status,
                 f"{job.created_at:%Y-%m-%d %H:%M:%S}",
@@ -82,24 +96,14 @@ def list_jobs(
 
 
 @jobs_app.command("show")
-def show_job(job_id: Annotated[str, typer.Argument(help="Job id from `jobs list`.")]) -> None:
+def show_job(
+    job_id: Annotated[str, typer.Argument(help="Job id, or its short form from `jobs list`.")],
+) -> None:
     """Print one job as JSON (params, result, error, timings)."""
-    with session_scope() as s:
-        job = s.get(Job, job_id)
-        if job is None:
-            raise UserError(f"no job {job_id}")
-        data = {
-            "id": job.id,
-            "kind": job.kind,
-            "status": job.status,
-            "params": job.params,
-            "result": job.result,
-            "error": job.error,
-            "celery_task_id": job.celery_task_id,
-            "created_at": str(job.created_at),
-            "started_at": str(job.started_at),
-            "finished_at": str(job.finished_at),
-        }
+    from relwatch.flows import ledger
+
+    with db_session() as session:
+        data = ledger.job_dict(ledger.get_job(session, job_id))
     console.print_json(json.dumps(data, default=str))
 
 

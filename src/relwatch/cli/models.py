@@ -12,8 +12,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from relwatch.cli._common import UserError, console, err_console
-from relwatch.core.config import get_settings
+from relwatch.cli._common import console, err_console, settings
+from relwatch.core.errors import InputError, PromotionRefused
 
 models_app = typer.Typer(
     help=(
@@ -48,14 +48,10 @@ def list_cmd() -> None:
     Columns: gate F1 (macro-F1 on the gate set, what promote compares),
     int8 agree (int8 vs fp32 label agreement), the MLflow run and creation time.
     """
-    registry = _registry()
-    try:
-        versions = registry.list_models()
-    except registry.RegistryError as exc:
-        raise UserError(str(exc)) from None
-    settings = get_settings()
+    config = settings()
+    versions = _registry().list_models(settings=config)
     shown = [m for m in SHOWN_METRICS if any(m in v.metrics for v in versions)]
-    table = Table(title=f"{settings.registered_model} ({settings.mlflow_tracking_uri})")
+    table = Table(title=f"{config.registered_model} ({config.mlflow_tracking_uri})")
     for column in ("ver", "aliases", "kind"):
         table.add_column(column, no_wrap=True)
     for metric in shown:
@@ -108,12 +104,15 @@ def promote_cmd(
     The first promotion (no champion yet) always passes. A refusal prints both figures
     and exits with code 1; the champion does not move.
     """
-    registry = _registry()
     try:
-        result = registry.promote(
-            version=version, margin=margin, gate_metric=metric, allow_gate_change=allow_gate_change
+        result = _registry().promote(
+            settings=settings(),
+            version=version,
+            margin=margin,
+            gate_metric=metric,
+            allow_gate_change=allow_gate_change,
         )
-    except registry.PromotionRefused as exc:
+    except PromotionRefused as exc:
         r = exc.result
         err_console.print(
             f"[bold red]refused:[/] version {r.version} {r.metric} = {r.candidate_metric:.4f}, "
@@ -122,8 +121,6 @@ def promote_cmd(
             highlight=False,
         )
         raise typer.Exit(code=1) from None
-    except registry.RegistryError as exc:
-        raise UserError(str(exc)) from None
     against = (
         f"champion v{result.previous} {result.champion_metric:.4f}"
         if result.champion_metric is not None
@@ -138,11 +135,7 @@ def promote_cmd(
 @models_app.command("rollback")
 def rollback_cmd() -> None:
     """Move champion back to the version it replaced at its promotion."""
-    registry = _registry()
-    try:
-        result = registry.rollback()
-    except registry.RegistryError as exc:
-        raise UserError(str(exc)) from None
+    result = _registry().rollback(settings=settings())
     console.print(
         f"champion rolled back: version {result.from_version} → [bold green]{result.to_version}[/]"
     )
@@ -161,29 +154,17 @@ def export_cmd(
     ] = None,
 ) -> None:
     """Export a trained model to ONNX fp32 + int8 (the serving package ``predict`` loads)."""
-    from relwatch.classify.export import ExportError, export_onnx
+    from relwatch.classify.export import export_onnx
 
     if not model_dir.is_dir():
-        raise UserError(f"model dir {model_dir} does not exist")
+        raise InputError(f"model dir {model_dir} does not exist")
     with console.status("exporting to ONNX and quantizing…"):
-        try:
-            result = export_onnx(model_dir, out_dir, recipe=recipe)
-        except ExportError as exc:
-            raise UserError(str(exc)) from None
+        result = export_onnx(model_dir, out_dir, recipe=recipe)
     sizes = ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in result.files.items())
     console.print(f"serving package at [bold]{result.out_dir}[/]: {sizes}")
 
 
 def predict_cmd(
-    model: Annotated[
-        str,
-        typer.Option(
-            "--model",
-            "-m",
-            help="models:/relwatch-relation@champion, a version number (e.g. 3), or a "
-            "local serving-package / TF-IDF folder.",
-        ),
-    ],
     input_path: Annotated[
         Path,
         typer.Option(
@@ -199,6 +180,15 @@ def predict_cmd(
             "label, probs and model_version. Written atomically.",
         ),
     ],
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            "-m",
+            help="models:/relwatch-relation@champion (the default), a version number "
+            "(e.g. 3), or a local serving-package / TF-IDF folder.",
+        ),
+    ] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Rows per model call.")] = 64,
     precision: Annotated[
         str, typer.Option(help="int8 (default, faster) or fp32 (reference).")
@@ -214,20 +204,20 @@ def predict_cmd(
     """
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from relwatch.classify.engine import ModelLoadError, RelationModel
-    from relwatch.classify.predict import predict_file
+    from relwatch.flows.params import PredictFileParams, parse_params
+    from relwatch.flows.predict import predict_jsonl
 
-    registry = _registry()
-    if not input_path.is_file():
-        raise UserError(f"input file {input_path} does not exist")
-    if precision not in ("int8", "fp32"):
-        raise UserError(f"--precision must be int8 or fp32, not {precision!r}")
-    try:
-        package, version = registry.resolve_model(model)
-        engine = RelationModel.load(package, precision=precision)  # type: ignore[arg-type]
-    except (registry.RegistryError, ModelLoadError) as exc:
-        raise UserError(str(exc)) from None
-    version_label = version if version is not None else f"local:{package.name}"[:50]
+    params = parse_params(
+        "predict",
+        {
+            "model": model,
+            "input": input_path,
+            "output": output_path,
+            "batch_size": batch_size,
+            "precision": precision,
+        },
+    )
+    assert isinstance(params, PredictFileParams)
     total = input_path.stat().st_size
     with Progress(
         TextColumn("[bold]predict[/]"),
@@ -237,23 +227,24 @@ def predict_cmd(
         console=err_console,
     ) as progress:
         task = progress.add_task("predict", total=total)
-        try:
-            stats = predict_file(
-                engine,
-                input_path,
-                output_path,
-                model_version=version_label,
-                batch_size=batch_size,
-                on_progress=lambda done: progress.update(task, completed=done),
-            )
-        except ValueError as exc:
-            raise UserError(str(exc)) from None
+        stats, loaded = predict_jsonl(
+            params,
+            settings=settings(),
+            on_progress=lambda done: progress.update(task, completed=done),
+        )
     for line_no, reason in stats.errors[:20]:
         err_console.print(f"[yellow]line {line_no}:[/] {reason}", highlight=False)
     if stats.skipped > 20:
         err_console.print(f"… and {stats.skipped - 20} more skipped lines")
+    if stats.not_english:
+        err_console.print(
+            f"[yellow]warning:[/] {stats.not_english} row(s) do not look like English; "
+            "the model reads English only, so their labels are unreliable",
+            highlight=False,
+        )
+    pairs = f", {stats.pairs} pairs" if stats.pairs else ""
     console.print(
-        f"wrote {stats.written} rows to [bold]{output_path}[/] with model {version_label}"
+        f"wrote {stats.written} rows{pairs} to [bold]{output_path}[/] with model {loaded.version}"
         f" ({stats.skipped} malformed lines skipped)"
     )
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from relwatch.cli._common import console, fail
+from relwatch.cli._common import console
 from relwatch.core.config import get_settings
 from relwatch.core.health import check_all
 
@@ -24,17 +24,12 @@ def db_upgrade(
     ] = "head",
 ) -> None:
     """Create or migrate the database schema (safe to run again and again)."""
-    from sqlalchemy.exc import OperationalError
-
     from relwatch.core import db
 
     settings = get_settings()
     settings.ensure_dirs()
-    try:
-        db.upgrade(settings.database_url, revision)
-        current = db.current_revision(settings.database_url)
-    except OperationalError as exc:
-        fail(f"cannot reach database {settings.database_url}: {exc.orig}")
+    db.upgrade(settings.database_url, revision)
+    current = db.current_revision(settings.database_url)
     console.print(
         f"database [bold]{_redact(settings.database_url)}[/] at revision [bold]{current}[/]"
     )
@@ -45,7 +40,9 @@ def db_current() -> None:
     """Print the schema revision the database is at."""
     from relwatch.core import db
 
-    console.print(db.current_revision() or "empty (run: relwatch db upgrade)")
+    console.print(
+        db.current_revision(get_settings().database_url) or "empty (run: relwatch db upgrade)"
+    )
 
 
 def doctor() -> None:

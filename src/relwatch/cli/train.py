@@ -9,7 +9,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from relwatch.cli._common import UserError, console
+from relwatch.cli._common import console, settings
+from relwatch.core.errors import InputError
 
 TRAIN_HELP = (
     "Train a relation classifier, evaluate it per source set and register it in MLflow.\n\n"
@@ -96,37 +97,38 @@ def train(
     ] = None,
 ) -> None:
     """Train, evaluate per source, log to MLflow, export int8 ONNX and register."""
-    from relwatch.classify.data import DataError
-    from relwatch.classify.pipeline import run_training
-    from relwatch.classify.train import TrainingArguments
+    from relwatch.classify.data import LOADERS
+    from relwatch.flows.jobs import training_arguments
+    from relwatch.flows.params import TrainParams, parse_params
+    from relwatch.flows.retrain import RETRAIN_STAGES, retrain
 
-    if model not in {"transformer", "tfidf"}:
-        raise UserError(f"--model must be transformer or tfidf, not {model!r}")
-    overrides: dict[str, object] = {"model": model, "base_model": base_model}
-    if epochs is not None:
-        overrides["num_epochs"] = epochs
-    if max_length is not None:
-        overrides["max_length"] = max_length
-    if seed is not None:
-        overrides["seed"] = seed
-    extra: list[Path] = []
-    if dataset:
-        from relwatch.classify.data import LOADERS
-
-        names = [d for d in dataset if d in LOADERS]
-        files = [Path(d) for d in dataset if d not in LOADERS]
-        for path in files:
-            if not path.is_file():
-                raise UserError(f"--dataset {path}: not a shared set name and no such file")
-        overrides["datasets"] = tuple(names)
-        extra = files
+    names = [d for d in dataset or [] if d in LOADERS]
+    files = [Path(d) for d in dataset or [] if d not in LOADERS]
+    for path in files:
+        if not path.is_file():
+            raise InputError(f"--dataset {path}: not a shared set name and no such file")
     for path in eval_set or []:
         if not path.is_file():
-            raise UserError(f"--eval-set {path}: no such file")
-    args = TrainingArguments.quick(**overrides) if quick else TrainingArguments(**overrides)
+            raise InputError(f"--eval-set {path}: no such file")
+    if output is not None and output.exists() and not output.is_dir():
+        raise InputError(f"--output {output} is a file; give a folder for the run")
+    params = parse_params(
+        "train",
+        {
+            "quick": quick,
+            "model": model,
+            "base_model": base_model,
+            "datasets": names if dataset else None,
+            "epochs": epochs,
+            "max_length": max_length,
+            "seed": seed,
+        },
+    )
+    assert isinstance(params, TrainParams)
+    args = training_arguments(params)
 
     with _progress() as progress:
-        stages = progress.add_task("run", total=6)
+        stages = progress.add_task("run", total=len(RETRAIN_STAGES))
         bar = progress.add_task("training", total=None, visible=False)
 
         def stage(name: str, index: int, total: int) -> None:
@@ -135,19 +137,17 @@ def train(
         def tick(description: str, done: int, total: int) -> None:
             progress.update(bar, description=description, completed=done, total=total, visible=True)
 
-        try:
-            result = run_training(
-                args,
-                extra_train=extra,
-                eval_sets=eval_set or [],
-                out_dir=output,
-                track=not no_track,
-                stage=stage,
-                progress=tick,
-            )
-        except (DataError, ValueError) as exc:
-            raise UserError(str(exc)) from None
-        progress.update(stages, description="done", completed=6)
+        result = retrain(
+            args,
+            settings=settings(),
+            extra_train=files,
+            eval_sets=eval_set or [],
+            out_dir=output,
+            track=not no_track,
+            stage=stage,
+            progress=tick,
+        )
+        progress.update(stages, description="done", completed=len(RETRAIN_STAGES))
 
     table = Table(title="held-out figures (per source)")
     for column in ("split", "source", "n", "acc", "macro-F1", "coop/conf acc", "ECE"):
@@ -181,12 +181,11 @@ def data_summary(
     ] = None,
 ) -> None:
     """Show rows, label counts, split sizes and the content hash of each labelled set."""
-    from relwatch.classify.data import LOADERS, DataError, load_any, split_examples
-    from relwatch.core.config import get_settings
+    from relwatch.classify.data import LOADERS, load_any, split_examples
 
-    settings = get_settings()
+    config = settings()
     names = dataset or list(LOADERS)
-    data_dir = settings.data_dir if settings.data_dir and settings.data_dir.is_dir() else None
+    data_dir = config.data_dir if config.data_dir and config.data_dir.is_dir() else None
     table = Table(title="labelled data")
     for column in (
         "set",
@@ -201,10 +200,7 @@ def data_summary(
     ):
         table.add_column(column)
     for name in names:
-        try:
-            ds = load_any(name, data_dir)
-        except DataError as exc:
-            raise UserError(str(exc)) from None
+        ds = load_any(name, data_dir)
         counts = ds.label_counts()
         sizes = {k: len(v) for k, v in split_examples(ds.examples).items()}
         table.add_row(

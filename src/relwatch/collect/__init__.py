@@ -10,8 +10,8 @@ Public API (everything else is internal):
 
 from relwatch.collect.crawler import CrawlEvent, CrawlReport, SourceStats, crawl, crawl_async
 from relwatch.collect.http import Fetcher, FetchResult
-from relwatch.collect.registry import Registry, RegistryError, SourceSpec, load_registry
 from relwatch.collect.reuters import ImportReport, ReutersError, import_reuters
+from relwatch.collect.sources import Registry, SourceRegistryError, SourceSpec, load_registry
 
 __all__ = [
     "CrawlEvent",
@@ -20,8 +20,8 @@ __all__ = [
     "Fetcher",
     "ImportReport",
     "Registry",
-    "RegistryError",
     "ReutersError",
+    "SourceRegistryError",
     "SourceSpec",
     "SourceStats",
     "crawl",

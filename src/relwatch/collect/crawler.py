@@ -23,12 +23,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from relwatch.collect.article_text import ArticleExtractionError, extract_article
 from relwatch.collect.dedup import NearDuplicateIndex, canonical_url, content_hash, simhash
-from relwatch.collect.extract import ExtractionError, extract_article
 from relwatch.collect.feeds import FeedError, FeedItem, discover
 from relwatch.collect.http import FEED_TYPES, Fetcher, FetchResult
-from relwatch.collect.registry import SourceSpec
-from relwatch.core.config import Settings, get_settings
+from relwatch.collect.sources import SourceSpec
+from relwatch.core.config import Settings
 from relwatch.core.logging import get_logger
 from relwatch.core.models import Article, CrawlState, Source, utcnow
 
@@ -137,7 +137,6 @@ async def crawl_async(
     for the next). ``fetcher_options`` go to :class:`Fetcher` (timeouts, retries, …).
     """
     started = utcnow()
-    settings = settings or get_settings()
     async with Fetcher(settings, **fetcher_options) as fetcher:
         crawler = _Crawler(session_factory, fetcher, max_items, on_event)
         for spec in sources:
@@ -415,7 +414,7 @@ class _Crawler:
                 feed_title=item.title if item else None,
                 default_language=spec.language,
             )
-        except ExtractionError as exc:
+        except ArticleExtractionError as exc:
             self._finish(row_id, "rejected", f"extract: {exc}", result)
             return "rejected"
         return self._store(spec, source_id, row_id, url, result, extracted)

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-import re
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from urllib.parse import urljoin
 
 import feedparser
+from cssselect import HTMLTranslator, SelectorError
 from lxml import etree, html
 
-from relwatch.collect.registry import Selectors
+from relwatch.collect.sources import Selectors
 
 
 class FeedError(ValueError):
@@ -148,42 +149,22 @@ def parse_sitemap(content: bytes, base_url: str) -> Discovery:
     return found
 
 
-_CSS_TOKEN = re.compile(
-    r"\s*(>)\s*|(\s+)|([a-zA-Z][\w-]*|\*)|\.([\w-]+)|#([\w-]+)|\[([\w-]+)(?:=[\"']?([^\"'\]]*)[\"']?)?\]"
-)
+_CSS = HTMLTranslator()  # HTML rules: lxml.html lower-cases tag names, so "DIV" matches too
 
 
+@lru_cache(maxsize=256)
 def css_to_xpath(selector: str) -> str:
-    """Translate a small CSS subset (tag, .class, #id, [attr], [attr=v], ' ', '>') to XPath."""
-    out = "descendant-or-self::"
-    step_open = False
-    pos = 0
-    selector = selector.strip()
-    while pos < len(selector):
-        m = _CSS_TOKEN.match(selector, pos)
-        if not m or m.end() == pos:
-            raise FeedError(
-                f"unsupported CSS selector {selector!r} near {selector[pos:]!r}; "
-                "use XPath (starting with /) for complex cases"
-            )
-        child, space, tag, cls, ident, attr, value = m.groups()
-        if child or space:
-            out += "/" if child else "//"
-            step_open = False
-        else:
-            if not step_open:
-                out += tag or "*"
-                step_open = True
-            elif tag:
-                raise FeedError(f"unsupported CSS selector {selector!r}")
-            if cls:
-                out += f"[contains(concat(' ', normalize-space(@class), ' '), ' {cls} ')]"
-            elif ident:
-                out += f"[@id='{ident}']"
-            elif attr:
-                out += f"[@{attr}='{value}']" if value is not None else f"[@{attr}]"
-        pos = m.end()
-    return out
+    """A CSS selector (Selectors Level 3, via cssselect) as XPath; ``FeedError`` when invalid.
+
+    Cached: a source's selectors are applied to every item of every listing page.
+    """
+    try:
+        return _CSS.css_to_xpath(selector.strip())
+    except SelectorError as exc:
+        raise FeedError(
+            f"bad CSS selector {selector!r}: {exc}; use XPath (starting with /) for what CSS "
+            "cannot say"
+        ) from None
 
 
 def _select(node: html.HtmlElement, selector: str) -> list:

@@ -27,7 +27,7 @@ from tenacity import (
     wait_exponential,
 )
 
-from relwatch.core.config import Settings, get_settings
+from relwatch.core.config import Settings
 from relwatch.core.logging import get_logger
 
 log = get_logger(__name__)
@@ -148,7 +148,7 @@ class Fetcher:
         respect_robots: bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        s = settings or get_settings()
+        s = settings if settings is not None else Settings.model_construct()
         self.user_agent = user_agent or s.user_agent
         self.timeout = timeout if timeout is not None else s.crawl_timeout_s
         self.retries = retries if retries is not None else s.crawl_retries

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from relwatch.collect.dedup import content_hash, simhash
+from relwatch.core.errors import ReutersError
 from relwatch.core.models import Article, Source, utcnow
 
 SOURCE_NAME = "Reuters-21578"
@@ -42,10 +43,6 @@ _MONTHS = {
         ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], 1
     )
 }
-
-
-class ReutersError(ValueError):
-    """The corpus folder is missing or holds no Reuters-21578 SGML files."""
 
 
 @dataclass(frozen=True)
@@ -151,9 +148,40 @@ def corpus_files(path: Path) -> list[Path]:
     return files
 
 
+def read_corpus_file(file: Path) -> str:
+    """One SGML file's text, refused when it is not a whole Reuters-21578 file.
+
+    Checked before anything is imported: NUL bytes (a corrupt copy, which PostgreSQL
+    also refuses to store), no story at all (not the corpus), or stories opened and not
+    closed (a truncated copy that would otherwise import silently short).
+    """
+    raw = file.read_bytes()
+    if b"\x00" in raw:
+        raise ReutersError(f"{file}: contains NUL bytes; the file is corrupt (copy it again)")
+    text = raw.decode("latin-1")
+    opened = len(re.findall(r"<REUTERS\b", text))
+    closed = text.count("</REUTERS>")
+    if opened == 0:
+        raise ReutersError(f"{file}: no <REUTERS> story found; not a Reuters-21578 SGML file")
+    if opened != closed or not text.rstrip().endswith(("</REUTERS>", "</LEWIS>")):
+        raise ReutersError(
+            f"{file}: truncated or damaged ({opened} stories open, {closed} close); "
+            "copy the file again"
+        )
+    return text
+
+
+def check_corpus(path: Path) -> list[Path]:
+    """Every corpus file, each checked whole; the first bad one is the error."""
+    files = corpus_files(path)
+    for file in files:
+        read_corpus_file(file)
+    return files
+
+
 def iter_stories(path: Path) -> Iterator[ReutersStory]:
     for file in corpus_files(path):
-        yield from parse_sgml(file.read_text(encoding="latin-1"))
+        yield from parse_sgml(read_corpus_file(file))
 
 
 def _reuters_source(session: Session) -> Source:
@@ -188,7 +216,7 @@ def import_reuters(
     """
     if limit is not None and limit < 0:
         raise ReutersError("limit must be zero or positive")
-    report = ImportReport(files=[f.name for f in corpus_files(path)])
+    report = ImportReport(files=[f.name for f in check_corpus(path)])
     source_id = _reuters_source(session).id
     present = set(
         session.scalars(

@@ -16,6 +16,8 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from relwatch.core.errors import SettingsError
+
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 # Offline by design: no model or dataset hub is reachable, and MLflow must not phone home.
@@ -79,9 +81,28 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _check_db_url(cls, value: str) -> str:
-        if value and not value.startswith(("sqlite", "postgresql")):
-            raise ValueError("must start with sqlite:// or postgresql+psycopg://")
-        return value
+        """SQLite or PostgreSQL through psycopg 3 (the driver installed with relwatch)."""
+        if not value:
+            return value
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(
+                "not a database URL; use sqlite:///path/to/relwatch.db or "
+                "postgresql+psycopg://user@host/dbname"
+            ) from None
+        if url.drivername in {"sqlite", "sqlite+pysqlite"}:
+            return value
+        if url.drivername in {"postgresql", "postgresql+psycopg"}:
+            if not url.database:
+                raise ValueError("name the database: postgresql+psycopg://user@host/dbname")
+            return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+        raise ValueError(
+            f"unsupported driver {url.drivername!r}; use sqlite:/// or postgresql+psycopg://"
+        )
 
     @field_validator("redis_url")
     @classmethod
@@ -131,10 +152,6 @@ class Settings(BaseSettings):
                 f"data directory not found ({self.data_dir}); set RELWATCH_DATA_DIR"
             )
         return self.data_dir
-
-
-class SettingsError(RuntimeError):
-    """Configuration that cannot work; the message is one line a user can act on."""
 
 
 def describe_validation_error(exc: ValidationError) -> str:

@@ -7,17 +7,18 @@ import sys
 
 import structlog
 
-from relwatch.core.config import get_settings
+from relwatch.core.config import Settings
 
 _configured = False
 
 
-def configure_logging(level: str | None = None, json: bool | None = None) -> None:
+def configure_logging(
+    settings: Settings | None = None, *, level: str | None = None, json: bool | None = None
+) -> None:
     """Route stdlib and structlog records through one renderer on stderr."""
     global _configured
-    settings = get_settings()
-    level = level or settings.log_level
-    json = settings.log_json if json is None else json
+    level = level or (settings.log_level if settings else "INFO")
+    json = (settings.log_json if settings else False) if json is None else json
     renderer = (
         structlog.processors.JSONRenderer()
         if json

@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -159,6 +160,7 @@ class Mention(Base):
     text: Mapped[str] = mapped_column(String(300))
     iso3: Mapped[str] = mapped_column(String(3), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # name|demonym|capital|leader|institution
+    role: Mapped[str | None] = mapped_column(String(10))  # actor | place
 
     sentence: Mapped[Sentence] = relationship(back_populates="mentions")
 
@@ -177,6 +179,9 @@ class Pair(Base):
     a_end: Mapped[int] = mapped_column(Integer)
     b_start: Mapped[int] = mapped_column(Integer)
     b_end: Mapped[int] = mapped_column(Integer)
+    direction: Mapped[str | None] = mapped_column(String(10))  # a->b | b->a | mutual
+    # True when one side is only the venue ("talks in Tokyo"): kept, but not indexed.
+    place_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     sentence: Mapped[Sentence] = relationship(back_populates="pairs")
     predictions: Mapped[list[Prediction]] = relationship(
@@ -210,25 +215,93 @@ class Prediction(Base):
 
 
 class IndexPoint(Base):
-    """One day of the directed relation index from country ``a`` towards ``b``."""
+    """One period of the pair index: tone, interval, volume and attention for one view.
+
+    ``grain`` is day, week or month and ``period`` its first day (the day, the Monday, the
+    1st). ``directed`` rows read ``source`` → ``target``; undirected rows hold the pair as
+    (min code, max code). ``seen_from`` is '' for all publishers, else a publisher country.
+    ``params`` records how the figure was computed (weighting, prior strength, ...).
+    """
 
     __tablename__ = "index_points"
-    __table_args__ = (UniqueConstraint("day", "a", "b", "model_name", "model_version"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "grain",
+            "period",
+            "source",
+            "target",
+            "directed",
+            "seen_from",
+            "model_name",
+            "model_version",
+            name="uq_index_points_key",
+        ),
+        Index("ix_index_points_series", "source", "target", "grain", "period"),
+        Index("ix_index_points_period", "grain", "period"),
+        Index("ix_index_points_model", "model_name", "model_version"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    day: Mapped[dt.date] = mapped_column(Date, index=True)
-    a: Mapped[str] = mapped_column(String(3))
-    b: Mapped[str] = mapped_column(String(3))
+    grain: Mapped[str] = mapped_column(String(5))  # day | week | month
+    period: Mapped[dt.date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(3))
+    target: Mapped[str] = mapped_column(String(3))
+    directed: Mapped[bool] = mapped_column(Boolean)
+    seen_from: Mapped[str] = mapped_column(String(3), default="", server_default="")
     model_name: Mapped[str] = mapped_column(String(200))
     model_version: Mapped[str] = mapped_column(String(50))
-    value: Mapped[float] = mapped_column(Float)
+    tone: Mapped[float] = mapped_column(Float)
+    tone_raw: Mapped[float] = mapped_column(Float)
     ci_low: Mapped[float] = mapped_column(Float)
     ci_high: Mapped[float] = mapped_column(Float)
-    volume: Mapped[int] = mapped_column(Integer)
+    volume: Mapped[int] = mapped_column(Integer)  # sentences
+    articles: Mapped[int] = mapped_column(Integer)
+    sources: Mapped[int] = mapped_column(Integer)  # distinct publishers
+    attention: Mapped[float] = mapped_column(Float)
     n_conflict: Mapped[int] = mapped_column(Integer, default=0)
     n_neutral: Mapped[int] = mapped_column(Integer, default=0)
     n_cooperation: Mapped[int] = mapped_column(Integer, default=0)
+    tone_smooth7: Mapped[float | None] = mapped_column(Float)
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     computed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class IndexAlert(Base):
+    """A change in a pair's daily tone, with the predictions that drove it."""
+
+    __tablename__ = "index_alerts"
+    __table_args__ = (
+        UniqueConstraint(
+            "source",
+            "target",
+            "directed",
+            "seen_from",
+            "day",
+            "model_name",
+            "model_version",
+            name="uq_index_alerts_key",
+        ),
+        Index("ix_index_alerts_day", "day"),
+        Index("ix_index_alerts_pair", "source", "target"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(3))
+    target: Mapped[str] = mapped_column(String(3))
+    directed: Mapped[bool] = mapped_column(Boolean)
+    seen_from: Mapped[str] = mapped_column(String(3), default="", server_default="")
+    day: Mapped[dt.date] = mapped_column(Date)
+    direction: Mapped[str] = mapped_column(String(20))  # to_conflict | to_cooperation
+    size: Mapped[float] = mapped_column(Float)  # tone change, value - baseline
+    statistic: Mapped[float] = mapped_column(Float)
+    baseline: Mapped[float] = mapped_column(Float)
+    value: Mapped[float] = mapped_column(Float)
+    volume: Mapped[int] = mapped_column(Integer)
+    model_name: Mapped[str] = mapped_column(String(200))
+    model_version: Mapped[str] = mapped_column(String(50))
+    evidence: Mapped[list[Any]] = mapped_column(JSON, default=list)  # prediction ids
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Job(Base):

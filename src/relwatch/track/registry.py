@@ -20,7 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from relwatch.core.config import get_settings
+from relwatch.core.config import Settings
+from relwatch.core.errors import ModelRegistryError, PromotionRefused
 from relwatch.core.logging import get_logger
 from relwatch.track.tracking import get_client
 
@@ -40,22 +41,6 @@ TAG_ROLLED_BACK_AT = "relwatch.rolled_back_at"
 RUN_TAG_GATE = "relwatch.gate_sha256"
 MODEL_ARTIFACT = "model"
 _URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[\w-]+)|/(?P<version>\d+))$")
-
-
-class RegistryError(ValueError):
-    """A registry request that cannot be done as asked; one line a user can act on."""
-
-
-class PromotionRefused(RegistryError):
-    """The gate said no: the candidate trails the champion by more than the margin."""
-
-    def __init__(self, result: PromotionResult) -> None:
-        self.result = result
-        super().__init__(
-            f"refused: version {result.version} has {result.metric} "
-            f"{result.candidate_metric:.4f} < champion v{result.previous} "
-            f"{result.champion_metric:.4f} - margin {result.margin:.4f}"
-        )
 
 
 @dataclass(frozen=True)
@@ -119,7 +104,7 @@ def _signature() -> Any:
 
 
 def log_relation_model(
-    package_dir: Path, *, input_example: list[str], precision: str = "int8"
+    package_dir: Path, *, settings: Settings, input_example: list[str], precision: str = "int8"
 ) -> str:
     """Log a serving package as a pyfunc model in the *active* run, register it, mark it
     ``challenger`` and return the new version number (as a string).
@@ -135,9 +120,8 @@ def log_relation_model(
     package_dir = Path(package_dir)
     run = mlflow.active_run()
     if run is None:
-        raise RegistryError("log_relation_model must be called inside mlflow.start_run()")
+        raise ModelRegistryError("log_relation_model must be called inside mlflow.start_run()")
     model = RelationModel.load(package_dir, precision=precision)  # fail before logging
-    settings = get_settings()
     example = pd.DataFrame({"text": [str(t) for t in input_example] or ["Seoul and Tokyo met."]})
     sizes = {
         f"size_{name.replace('.', '_')}_mb": round(size / 1e6, 3)
@@ -189,7 +173,7 @@ def _get_version(client: MlflowClient, name: str, version: str | int) -> ModelVe
     try:
         return client.get_model_version(name, str(version))
     except MlflowException:
-        raise RegistryError(f"{name} has no version {version}") from None
+        raise ModelRegistryError(f"{name} has no version {version}") from None
 
 
 def _require_model(client: MlflowClient, name: str) -> None:
@@ -198,7 +182,7 @@ def _require_model(client: MlflowClient, name: str) -> None:
     try:
         client.get_registered_model(name)
     except MlflowException:
-        raise RegistryError(
+        raise ModelRegistryError(
             f"no registered model {name!r} in the MLflow store; train one first "
             "(relwatch train --quick)"
         ) from None
@@ -227,6 +211,8 @@ def _gate_hash(client: MlflowClient, mv: ModelVersion) -> str | None:
 
 
 def promote(
+    *,
+    settings: Settings,
     version: str | int | None = None,
     margin: float | None = None,
     gate_metric: str = GATE_METRIC,
@@ -236,38 +222,37 @@ def promote(
 
     Raises :class:`PromotionRefused` (with both figures) when the candidate's gate metric
     is below the champion's minus ``margin`` (default ``settings.promote_margin``), and
-    :class:`RegistryError` for anything the user must fix first — including two versions
+    :class:`ModelRegistryError` for anything the user must fix first — including two versions
     scored on different gate sets, whose figures say nothing about each other, unless
     ``allow_gate_change`` accepts that once (the figures are still printed).
     """
-    settings = get_settings()
     client = get_client(settings)
     name = settings.registered_model
     _require_model(client, name)
     margin = settings.promote_margin if margin is None else float(margin)
     if margin < 0:
-        raise RegistryError(f"margin must be >= 0, not {margin}")
+        raise ModelRegistryError(f"margin must be >= 0, not {margin}")
     if version is None:
         candidate = _alias_version(client, name, CHALLENGER)
         if candidate is None:
-            raise RegistryError(f"{name} has no {CHALLENGER}; pass the version to promote")
+            raise ModelRegistryError(f"{name} has no {CHALLENGER}; pass the version to promote")
     else:
         candidate = _get_version(client, name, version)
     metric = _run_metrics(client, candidate).get(gate_metric)
     if metric is None:
-        raise RegistryError(
+        raise ModelRegistryError(
             f"version {candidate.version} has no {gate_metric} metric on its run; "
             "it cannot pass the promotion gate"
         )
     champion = _alias_version(client, name, CHAMPION)
     if champion is not None and str(champion.version) == str(candidate.version):
-        raise RegistryError(f"version {candidate.version} is already {CHAMPION}")
+        raise ModelRegistryError(f"version {candidate.version} is already {CHAMPION}")
     champion_metric = None
     if champion is not None:
         champion_metric = _run_metrics(client, champion).get(gate_metric)
         ours, theirs = _gate_hash(client, candidate), _gate_hash(client, champion)
         if ours and theirs and ours != theirs and not allow_gate_change:
-            raise RegistryError(
+            raise ModelRegistryError(
                 f"version {candidate.version} was scored on another gate set than champion "
                 f"v{champion.version} (gate {ours[:12]} vs {theirs[:12]}), so their "
                 f"{gate_metric} figures are not comparable; retrain the champion's recipe "
@@ -290,7 +275,12 @@ def promote(
             champion=champion_metric,
             margin=margin,
         )
-        raise PromotionRefused(result)
+        raise PromotionRefused(
+            f"refused: version {result.version} has {result.metric} "
+            f"{result.candidate_metric:.4f} < champion v{result.previous} "
+            f"{result.champion_metric:.4f} - margin {result.margin:.4f}",
+            result,
+        )
     client.set_model_version_tag(name, result.version, TAG_PREVIOUS, result.previous or "")
     client.set_model_version_tag(name, result.version, TAG_PROMOTED_AT, _now())
     client.set_registered_model_alias(name, CHAMPION, result.version)
@@ -317,18 +307,17 @@ class RollbackResult:
     to_version: str
 
 
-def rollback() -> RollbackResult:
+def rollback(*, settings: Settings) -> RollbackResult:
     """Move ``champion`` back to the champion it replaced (recorded at promotion)."""
-    settings = get_settings()
     client = get_client(settings)
     name = settings.registered_model
     _require_model(client, name)
     champion = _alias_version(client, name, CHAMPION)
     if champion is None:
-        raise RegistryError(f"{name} has no {CHAMPION}; nothing to roll back")
+        raise ModelRegistryError(f"{name} has no {CHAMPION}; nothing to roll back")
     previous = (champion.tags or {}).get(TAG_PREVIOUS) or ""
     if not previous:
-        raise RegistryError(
+        raise ModelRegistryError(
             f"version {champion.version} was the first {CHAMPION}; there is no earlier one"
         )
     _get_version(client, name, previous)  # a deleted version cannot serve again
@@ -338,9 +327,8 @@ def rollback() -> RollbackResult:
     return RollbackResult(from_version=str(champion.version), to_version=previous)
 
 
-def list_models() -> list[VersionInfo]:
+def list_models(*, settings: Settings) -> list[VersionInfo]:
     """Every version of the registered model, newest first, with aliases and run metrics."""
-    settings = get_settings()
     client = get_client(settings)
     name = settings.registered_model
     _require_model(client, name)
@@ -364,11 +352,12 @@ def list_models() -> list[VersionInfo]:
     return sorted(out, key=lambda v: int(v.version), reverse=True)
 
 
-def _download_package(client: MlflowClient, name: str, mv: ModelVersion) -> Path:
+def _download_package(
+    client: MlflowClient, name: str, mv: ModelVersion, settings: Settings
+) -> Path:
     """The serving package of a version, downloaded once into ``settings.models_dir``."""
     import mlflow.artifacts
 
-    settings = get_settings()
     settings.ensure_dirs()
     safe = re.sub(r"[^\w.-]", "_", name)
     target = settings.models_dir / safe / f"v{mv.version}-{(mv.run_id or 'norun')[:8]}"
@@ -387,7 +376,9 @@ def _download_package(client: MlflowClient, name: str, mv: ModelVersion) -> Path
         # pyfunc keeps an artifact under its source folder's name: find it by its metadata.
         found = sorted(p.parent for p in local.rglob("relwatch.json"))
         if not found:
-            raise RegistryError(f"{name} version {mv.version} holds no relwatch serving package")
+            raise ModelRegistryError(
+                f"{name} version {mv.version} holds no relwatch serving package"
+            )
         if target.exists():
             shutil.rmtree(target)
         os.replace(found[0], target)
@@ -396,7 +387,7 @@ def _download_package(client: MlflowClient, name: str, mv: ModelVersion) -> Path
     return target
 
 
-def resolve_model(spec: str) -> tuple[Path, str | None]:
+def resolve_model(spec: str, *, settings: Settings) -> tuple[Path, str | None]:
     """A local serving dir and its registry version for ``spec``.
 
     ``spec`` is ``models:/NAME@ALIAS``, ``models:/NAME/VERSION``, a bare version number
@@ -405,17 +396,16 @@ def resolve_model(spec: str) -> tuple[Path, str | None]:
     """
     spec = str(spec).strip()
     if not spec:
-        raise RegistryError("empty model spec; give models:/NAME@ALIAS, a version or a path")
+        raise ModelRegistryError("empty model spec; give models:/NAME@ALIAS, a version or a path")
     match = _URI.match(spec)
-    settings = get_settings()
     if match is None and not spec.isdigit():
         path = Path(spec).expanduser()
         if spec.startswith("models:"):
-            raise RegistryError(
+            raise ModelRegistryError(
                 f"bad model URI {spec!r}; expected models:/NAME@ALIAS or models:/NAME/VERSION"
             )
         if not path.is_dir():
-            raise RegistryError(f"model path {spec} does not exist (or is not a folder)")
+            raise ModelRegistryError(f"model path {spec} does not exist (or is not a folder)")
         return path.resolve(), None
     client = get_client(settings)
     if match is None:
@@ -426,10 +416,10 @@ def resolve_model(spec: str) -> tuple[Path, str | None]:
     if alias is not None:
         mv = _alias_version(client, name, alias)
         if mv is None:
-            raise RegistryError(f"{name} has no alias {alias!r}")
+            raise ModelRegistryError(f"{name} has no alias {alias!r}")
     else:
         mv = _get_version(client, name, version)
-    return _download_package(client, name, mv), str(mv.version)
+    return _download_package(client, name, mv, settings), str(mv.version)
 
 
 def describe(info: VersionInfo) -> dict[str, Any]:
@@ -449,9 +439,9 @@ __all__ = [
     "CHALLENGER",
     "CHAMPION",
     "GATE_METRIC",
+    "ModelRegistryError",
     "PromotionRefused",
     "PromotionResult",
-    "RegistryError",
     "RollbackResult",
     "VersionInfo",
     "describe",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from relwatch.core.config import Settings, get_settings
+from relwatch.core.config import Settings
 from relwatch.core.logging import get_logger
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ def is_remote(uri: str) -> bool:
     return uri.startswith(("http://", "https://", "databricks"))
 
 
-def configure_mlflow(settings: Settings | None = None) -> str:
+def configure_mlflow(settings: Settings) -> str:
     """Set tracking + registry URIs and the active experiment; return the experiment id.
 
     The embedded store keeps artifacts under ``settings.mlflow_artifact_root``. Against a
@@ -34,7 +34,6 @@ def configure_mlflow(settings: Settings | None = None) -> str:
 
     # tqdm bars on every artifact download would drown the CLI's own progress output.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    settings = settings or get_settings()
     uri = settings.mlflow_tracking_uri
     if uri.startswith("sqlite:///"):
         settings.ensure_dirs()
@@ -61,11 +60,10 @@ def configure_mlflow(settings: Settings | None = None) -> str:
     return experiment_id
 
 
-def get_client(settings: Settings | None = None) -> MlflowClient:
+def get_client(settings: Settings) -> MlflowClient:
     """An MLflow client on the configured store (configuring it first)."""
     import mlflow
 
-    settings = settings or get_settings()
     configure_mlflow(settings)
     return mlflow.MlflowClient(
         tracking_uri=settings.mlflow_tracking_uri, registry_uri=settings.mlflow_tracking_uri

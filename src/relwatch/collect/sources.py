@@ -19,16 +19,13 @@ import pycountry
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from relwatch.core.errors import InputError, SourceRegistryError
+from relwatch.core.schedule import parse_schedule
+
 SourceKind = Literal["rss", "atom", "sitemap", "listing"]
 KINDS: tuple[str, ...] = ("rss", "atom", "sitemap", "listing")
 
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-_DURATION = re.compile(r"^\d+[smhd]$")
-_CRON_FIELD = re.compile(r"^[\d*/,\-A-Za-z]+$")
-
-
-class RegistryError(ValueError):
-    """A registry file that cannot be used; the message names file, entry and field."""
 
 
 class Selectors(BaseModel):
@@ -101,15 +98,8 @@ class SourceSpec(BaseModel):
     def _schedule(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        value = value.strip()
-        fields = value.split()
-        if _DURATION.match(value) or (
-            len(fields) == 5 and all(_CRON_FIELD.match(f) for f in fields)
-        ):
-            return value
-        raise ValueError(
-            f"must be a duration like '30m'/'6h'/'1d' or a 5-field cron, got {value!r}"
-        )
+        parse_schedule(value)
+        return value.strip()
 
     @model_validator(mode="after")
     def _listing_needs_selectors(self) -> SourceSpec:
@@ -149,13 +139,42 @@ class Registry(BaseModel):
         by_name = {s.name.lower(): s for s in self.sources}
         missing = [n for n in wanted if n.lower() not in by_name]
         if missing:
-            raise RegistryError(
+            raise SourceRegistryError(
                 f"unknown source(s): {', '.join(missing)} (see: relwatch sources list)"
             )
         return [by_name[n.lower()] for n in wanted]
 
     def countries(self) -> set[str]:
         return {s.country for s in self.sources}
+
+    def choose(
+        self,
+        names: Iterable[str] | None = None,
+        countries: Iterable[str] | None = None,
+        *,
+        enabled_only: bool = True,
+    ) -> list[SourceSpec]:
+        """The sources a crawl or a listing works on, with one set of checks for every face.
+
+        Named sources are taken as asked (even when disabled); otherwise the enabled ones
+        (or all, without ``enabled_only``). ``countries`` filters by ISO3 code; an unknown
+        name or a country without sources is an :class:`InputError`, and so is an empty
+        selection.
+        """
+        names = list(names or [])
+        chosen = self.select(names) if names else (self.enabled() if enabled_only else list(self))
+        wanted = {c.strip().upper() for c in countries or [] if c.strip()}
+        if wanted:
+            unknown = wanted - self.countries()
+            if unknown:
+                raise InputError(
+                    f"no source for country {', '.join(sorted(unknown))} in the registry "
+                    f"(have: {', '.join(sorted(self.countries()))})"
+                )
+            chosen = [s for s in chosen if s.country in wanted]
+        if not chosen:
+            raise InputError("no sources selected (all disabled?)")
+        return chosen
 
 
 def default_registry_path() -> Path:
@@ -167,16 +186,16 @@ def _read_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise RegistryError(f"{path}: no such sources file") from None
+        raise SourceRegistryError(f"{path}: no such sources file") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise RegistryError(f"{path}: cannot read sources file ({exc})") from None
+        raise SourceRegistryError(f"{path}: cannot read sources file ({exc})") from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise RegistryError(f"{path}: invalid YAML{where}: {problem}") from None
+        raise SourceRegistryError(f"{path}: invalid YAML{where}: {problem}") from None
 
 
 def _describe(exc: ValidationError, raw: Any, origin: str) -> str:
@@ -201,15 +220,15 @@ def _describe(exc: ValidationError, raw: Any, origin: str) -> str:
 
 
 def parse_registry(raw: Any, origin: str = "<sources>") -> Registry:
-    """Validate already-parsed YAML; raise RegistryError with a message naming the fields."""
+    """Validate already-parsed YAML; raise SourceRegistryError with a message naming the fields."""
     if not isinstance(raw, dict) or "sources" not in raw:
-        raise RegistryError(f"{origin}: expected a mapping with a top-level 'sources:' list")
+        raise SourceRegistryError(f"{origin}: expected a mapping with a top-level 'sources:' list")
     if not isinstance(raw["sources"], list):
-        raise RegistryError(f"{origin}: 'sources' must be a list of entries")
+        raise SourceRegistryError(f"{origin}: 'sources' must be a list of entries")
     try:
         return Registry.model_validate(raw)
     except ValidationError as exc:
-        raise RegistryError(_describe(exc, raw, origin)) from None
+        raise SourceRegistryError(_describe(exc, raw, origin)) from None
 
 
 def _merge(base: Registry, over: Registry) -> Registry:
@@ -224,20 +243,22 @@ def load_file(path: Path | str) -> Registry:
     return parse_registry(_read_yaml(path), str(path))
 
 
-def load_registry(path: Path | str | None = None, *, extend_default: bool = False) -> Registry:
+def load_registry(
+    path: Path | str | None = None,
+    *,
+    extend_default: bool = False,
+    sources_file: Path | str | None = None,
+) -> Registry:
     """The registry to crawl: built-in, a user file instead of it, or a file merged over it.
 
-    The built-in registry is first merged with ``settings.sources_file``
-    (``RELWATCH_SOURCES_FILE``) when set. ``path`` then replaces that registry, or with
-    ``extend_default`` is merged over it: entries replace those of the same name (so
-    ``enabled: false`` switches a source off) and new names are appended.
+    The built-in registry is first merged with ``sources_file`` (the faces pass
+    ``settings.sources_file``, ``RELWATCH_SOURCES_FILE``) when set. ``path`` then replaces
+    that registry, or with ``extend_default`` is merged over it: entries replace those of
+    the same name (so ``enabled: false`` switches a source off) and new names are appended.
     """
-    from relwatch.core.config import get_settings
-
     base = load_file(default_registry_path())
-    configured = get_settings().sources_file
-    if configured is not None:
-        base = _merge(base, load_file(configured))
+    if sources_file is not None:
+        base = _merge(base, load_file(sources_file))
     if path is None:
         return base
     user = load_file(path)

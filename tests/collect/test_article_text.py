@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from relwatch.collect.extract import ExtractionError, extract_article
+from relwatch.collect.article_text import ArticleExtractionError, extract_article
 
 FEED_DATE = dt.datetime(2025, 2, 11, 7, 30, tzinfo=dt.UTC)
 
@@ -53,5 +53,5 @@ def test_feed_title_used_when_page_has_none():
     ],
 )
 def test_pages_without_article_text_raise(page: str):
-    with pytest.raises(ExtractionError, match="no article text"):
+    with pytest.raises(ArticleExtractionError, match="no article text"):
         extract_article(page)

@@ -15,6 +15,7 @@ import trafilatura
 from lxml import etree, html
 
 from relwatch.collect.feeds import parse_date
+from relwatch.core.errors import ArticleExtractionError
 
 MIN_TEXT_CHARS = 80
 
@@ -24,10 +25,6 @@ _DATE_PARAMS = {
     "extensive_search": False,  # no guessing from free text or URLs of other pages
     "outputformat": "%Y-%m-%dT%H:%M:%S%z",
 }
-
-
-class ExtractionError(ValueError):
-    """A page with no usable article text (a listing, an error page, a stub)."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +67,7 @@ def extract_article(
 ) -> ExtractedArticle:
     """Title, text, date, author and language of one article page.
 
-    Raises ExtractionError when the page holds fewer than MIN_TEXT_CHARS of main text.
+    Raises ArticleExtractionError when the page holds fewer than MIN_TEXT_CHARS of main text.
     """
     doc = trafilatura.bare_extraction(
         content,
@@ -82,7 +79,7 @@ def extract_article(
     )
     text = (getattr(doc, "text", None) or "").strip() if doc is not None else ""
     if len(text) < MIN_TEXT_CHARS:
-        raise ExtractionError(f"no article text found ({len(text)} characters)")
+        raise ArticleExtractionError(f"no article text found ({len(text)} characters)")
     title = (getattr(doc, "title", None) or feed_title or "").strip() or None
     if title:
         first, _, rest = text.partition("\n")

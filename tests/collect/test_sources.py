@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from relwatch.collect.registry import RegistryError, load_registry, parse_registry
+from relwatch.collect.sources import SourceRegistryError, load_registry, parse_registry
 
 FOCUS = ("KOR", "USA", "CHN", "JPN", "IND", "RUS")
 
@@ -45,7 +45,7 @@ def test_default_registry_covers_every_focus_country_with_media_and_government()
 def test_select_is_case_insensitive_and_names_unknown_sources():
     registry = load_registry()
     assert [s.name for s in registry.select(["tass"])] == ["TASS"]
-    with pytest.raises(RegistryError, match=r"unknown source.*Nope"):
+    with pytest.raises(SourceRegistryError, match=r"unknown source.*Nope"):
         registry.select(["Nope"])
 
 
@@ -86,7 +86,7 @@ def test_select_is_case_insensitive_and_names_unknown_sources():
 )
 def test_bad_entries_get_messages_naming_entry_and_field(tmp_path: Path, entry: str, expected: str):
     path = write(tmp_path, f"sources:\n  - {entry}\n")
-    with pytest.raises(RegistryError, match=expected) as info:
+    with pytest.raises(SourceRegistryError, match=expected) as info:
         load_registry(path)
     assert str(path) in str(info.value)
     assert "\n" not in str(info.value)
@@ -101,7 +101,7 @@ sources:
   - {name: Other, country: KOR, kind: rss, url: 'nope'}
 """,
     )
-    with pytest.raises(RegistryError, match=r"sources\[1\] \('Other'\): url"):
+    with pytest.raises(SourceRegistryError, match=r"sources\[1\] \('Other'\): url"):
         load_registry(path)
 
 
@@ -114,16 +114,16 @@ sources:
   - {name: A, country: KOR, kind: rss, url: 'https://a.b/2'}
 """,
     )
-    with pytest.raises(RegistryError, match="duplicate source name 'A'"):
+    with pytest.raises(SourceRegistryError, match="duplicate source name 'A'"):
         load_registry(dup)
     broken = write(tmp_path, "sources:\n  - name: [unclosed\n")
-    with pytest.raises(RegistryError, match=r"invalid YAML at line \d+"):
+    with pytest.raises(SourceRegistryError, match=r"invalid YAML at line \d+"):
         load_registry(broken)
-    with pytest.raises(RegistryError, match="top-level 'sources:' list"):
+    with pytest.raises(SourceRegistryError, match="top-level 'sources:' list"):
         parse_registry(["a"])
-    with pytest.raises(RegistryError, match="'sources' must be a list"):
+    with pytest.raises(SourceRegistryError, match="'sources' must be a list"):
         parse_registry({"sources": "x"})
-    with pytest.raises(RegistryError, match="no such sources file"):
+    with pytest.raises(SourceRegistryError, match="no such sources file"):
         load_registry(tmp_path / "missing.yaml")
 
 
@@ -160,10 +160,10 @@ sources:
     )
     monkeypatch.setenv("RELWATCH_SOURCES_FILE", str(path))
     get_settings.cache_clear()
-    registry = load_registry()
+    registry = load_registry(sources_file=get_settings().sources_file)
     assert "Arirang" in {s.name for s in registry}
     assert "Yonhap News Agency" not in {s.name for s in registry.enabled()}
     monkeypatch.setenv("RELWATCH_SOURCES_FILE", str(tmp_path / "gone.yaml"))
     get_settings.cache_clear()
-    with pytest.raises(RegistryError, match="no such sources file"):
-        load_registry()
+    with pytest.raises(SourceRegistryError, match="no such sources file"):
+        load_registry(sources_file=get_settings().sources_file)

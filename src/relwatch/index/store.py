@@ -1,0 +1,326 @@
+"""Database side of the index: read predictions as frames, replace points and alerts.
+
+Everything here is portable SQL (SQLite and PostgreSQL): plain joins and GROUP BYs, dates
+turned into days in pandas (UTC; naive timestamps are taken as UTC), and replacement as
+delete-by-id then bulk insert inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Select, and_, delete, func, insert, or_, select
+from sqlalchemy.orm import Session
+
+from relwatch.core.errors import NotFoundError
+from relwatch.core.models import (
+    Article,
+    IndexAlert,
+    IndexPoint,
+    Pair,
+    Prediction,
+    Sentence,
+    Source,
+)
+
+__all__ = [
+    "UNIT_COLUMNS",
+    "day_counts",
+    "day_watermarks",
+    "delete_ids",
+    "insert_rows",
+    "latest_index_model",
+    "latest_prediction_model",
+    "load_activity",
+    "load_units",
+    "point_keys",
+    "stored_params",
+    "to_days",
+]
+
+UNIT_COLUMNS = [
+    "prediction_id",
+    "sentence_id",
+    "article_id",
+    "publisher_id",
+    "publisher",
+    "day",
+    "a",
+    "b",
+    "direction",
+    "p_conflict",
+    "p_neutral",
+    "p_cooperation",
+    "score",
+    "created_at",
+]
+_CHUNK = 500
+
+
+def to_days(values: pd.Series) -> pd.Series:
+    """UTC calendar day (midnight, tz-naive) of timestamps; naive ones are taken as UTC."""
+    stamps = pd.to_datetime(values, utc=True)
+    return stamps.dt.tz_convert(None).dt.normalize()
+
+
+def _utc_naive(values: pd.Series) -> pd.Series:
+    return pd.to_datetime(values, utc=True).dt.tz_convert(None)
+
+
+def _day_bounds(start: dt.date | None, end: dt.date | None) -> list[Any]:
+    clauses: list[Any] = []
+    if start is not None:
+        lo = dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC)
+        clauses.append(Article.published_at >= lo)
+    if end is not None:
+        hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+        clauses.append(Article.published_at < hi)
+    return clauses
+
+
+def _eligible(stmt: Select[Any], model_name: str, model_version: str) -> Select[Any]:
+    """Predictions of one model on index-eligible pairs (not venue-only, dated article)."""
+    return (
+        stmt.join(Pair, Prediction.pair_id == Pair.id)
+        .join(Sentence, Pair.sentence_id == Sentence.id)
+        .join(Article, Sentence.article_id == Article.id)
+        .where(
+            Prediction.model_name == model_name,
+            Prediction.model_version == model_version,
+            Pair.place_only.is_(False),
+            Article.published_at.is_not(None),
+        )
+    )
+
+
+def load_units(
+    session: Session,
+    *,
+    model_name: str,
+    model_version: str,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    pairs: Iterable[tuple[str, str]] | None = None,
+) -> pd.DataFrame:
+    """Eligible predictions of one model as a frame (``UNIT_COLUMNS``), optionally by day/pair.
+
+    ``pairs`` are unordered: (KOR, JPN) matches pairs stored either way round.
+    """
+    stmt = _eligible(
+        select(
+            Prediction.id,
+            Sentence.id,
+            Article.id,
+            Article.source_id,
+            Source.country,
+            Article.published_at,
+            Pair.a,
+            Pair.b,
+            Prediction.direction,
+            Prediction.p_conflict,
+            Prediction.p_neutral,
+            Prediction.p_cooperation,
+            Sentence.score,
+            Prediction.created_at,
+        ),
+        model_name,
+        model_version,
+    ).outerjoin(Source, Article.source_id == Source.id)
+    stmt = stmt.where(*_day_bounds(start, end))
+    if pairs is not None:
+        wanted = sorted({tuple(sorted(p)) for p in pairs})
+        if not wanted:
+            return pd.DataFrame(columns=UNIT_COLUMNS)
+        stmt = stmt.where(
+            or_(
+                *(
+                    or_(and_(Pair.a == x, Pair.b == y), and_(Pair.a == y, Pair.b == x))
+                    for x, y in wanted
+                )
+            )
+        )
+    rows = session.execute(stmt.order_by(Prediction.id)).all()
+    frame = pd.DataFrame(rows, columns=UNIT_COLUMNS)
+    if frame.empty:
+        frame["day"] = pd.to_datetime(frame["day"])
+        return frame
+    frame["day"] = to_days(frame["day"])
+    frame["created_at"] = _utc_naive(frame["created_at"])
+    frame["publisher"] = frame["publisher"].fillna("").astype(str)
+    frame["publisher_id"] = pd.to_numeric(frame["publisher_id"], errors="coerce")
+    return frame
+
+
+def load_activity(
+    session: Session,
+    *,
+    model_name: str,
+    model_version: str,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> pd.DataFrame:
+    """Per day: eligible predictions (``n``) and the newest one's ``created_at``."""
+    stmt = _eligible(
+        select(Article.published_at, Prediction.created_at), model_name, model_version
+    ).where(*_day_bounds(start, end))
+    frame = pd.DataFrame(session.execute(stmt).all(), columns=["published_at", "created_at"])
+    if frame.empty:
+        return pd.DataFrame({"n": pd.Series(dtype=int), "last_created": pd.Series(dtype=object)})
+    frame["day"] = to_days(frame["published_at"])
+    frame["created_at"] = _utc_naive(frame["created_at"])
+    return frame.groupby("day").agg(n=("created_at", "size"), last_created=("created_at", "max"))
+
+
+def _model(table: Any, model_name: str, model_version: str) -> list[Any]:
+    return [table.model_name == model_name, table.model_version == model_version]
+
+
+def day_watermarks(
+    session: Session,
+    *,
+    model_name: str,
+    model_version: str,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> pd.Series:
+    """Per day with day points: the oldest ``computed_at`` among them (UTC, naive)."""
+    stmt = select(IndexPoint.period, func.min(IndexPoint.computed_at)).where(
+        IndexPoint.grain == "day", *_model(IndexPoint, model_name, model_version)
+    )
+    if start is not None:
+        stmt = stmt.where(IndexPoint.period >= start)
+    if end is not None:
+        stmt = stmt.where(IndexPoint.period <= end)
+    rows = session.execute(stmt.group_by(IndexPoint.period)).all()
+    if not rows:
+        return pd.Series(dtype="datetime64[ns]")
+    frame = pd.DataFrame(rows, columns=["day", "computed"])
+    return pd.Series(
+        _utc_naive(frame["computed"]).to_numpy(), index=pd.to_datetime(frame["day"])
+    ).sort_index()
+
+
+def day_counts(
+    session: Session,
+    *,
+    model_name: str,
+    model_version: str,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> pd.Series:
+    """Per day: sentences behind the stored undirected all-publisher points (Σ volume)."""
+    stmt = select(IndexPoint.period, func.sum(IndexPoint.volume)).where(
+        IndexPoint.grain == "day",
+        IndexPoint.directed.is_(False),
+        IndexPoint.seen_from == "",
+        *_model(IndexPoint, model_name, model_version),
+    )
+    if start is not None:
+        stmt = stmt.where(IndexPoint.period >= start)
+    if end is not None:
+        stmt = stmt.where(IndexPoint.period <= end)
+    rows = session.execute(stmt.group_by(IndexPoint.period)).all()
+    return pd.Series(
+        [int(n) for _, n in rows], index=pd.to_datetime([d for d, _ in rows]), dtype=int
+    )
+
+
+def point_keys(
+    session: Session,
+    table: type[IndexPoint] | type[IndexAlert],
+    *,
+    model_name: str,
+    model_version: str,
+    lo: dt.date,
+    hi: dt.date,
+    grain: str | None = None,
+) -> pd.DataFrame:
+    """Ids, periods and pairs of stored rows (points of one grain, or alerts) in [lo, hi]."""
+    when = table.period if table is IndexPoint else table.day
+    stmt = select(table.id, when, table.source, table.target).where(
+        *_model(table, model_name, model_version), when >= lo, when <= hi
+    )
+    if grain is not None:
+        stmt = stmt.where(IndexPoint.grain == grain)
+    frame = pd.DataFrame(session.execute(stmt).all(), columns=["id", "period", "source", "target"])
+    frame["period"] = pd.to_datetime(frame["period"])
+    return frame
+
+
+def delete_ids(
+    session: Session, table: type[IndexPoint] | type[IndexAlert], ids: Sequence[int]
+) -> int:
+    """Delete rows by id in chunks (portable, no dialect upsert)."""
+    ids = [int(i) for i in ids]
+    for i in range(0, len(ids), _CHUNK):
+        session.execute(delete(table).where(table.id.in_(ids[i : i + _CHUNK])))
+    return len(ids)
+
+
+def _plain(value: Any) -> Any:
+    """numpy/pandas scalars to what every DB driver binds."""
+    if value is None:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def insert_rows(
+    session: Session,
+    table: type[IndexPoint] | type[IndexAlert],
+    rows: list[dict[str, Any]],
+) -> int:
+    """Bulk insert plain dicts in chunks."""
+    for i in range(0, len(rows), _CHUNK):
+        chunk = [{k: _plain(v) for k, v in row.items()} for row in rows[i : i + _CHUNK]]
+        session.execute(insert(table), chunk)
+    return len(rows)
+
+
+def stored_params(
+    session: Session, *, model_name: str, model_version: str
+) -> dict[str, Any] | None:
+    """The ``params`` JSON of the newest point of this model (None before the first build)."""
+    return session.scalar(
+        select(IndexPoint.params)
+        .where(*_model(IndexPoint, model_name, model_version))
+        .order_by(IndexPoint.computed_at.desc(), IndexPoint.id.desc())
+        .limit(1)
+    )
+
+
+def latest_prediction_model(session: Session, version: str | None = None) -> tuple[str, str]:
+    """(name, version) of the model with the newest prediction (of ``version`` if given)."""
+    stmt = select(Prediction.model_name, Prediction.model_version)
+    if version is not None:
+        stmt = stmt.where(Prediction.model_version == version)
+    row = session.execute(
+        stmt.order_by(Prediction.created_at.desc(), Prediction.id.desc()).limit(1)
+    ).first()
+    if row is None:
+        what = f"model version {version}" if version else "any model"
+        raise NotFoundError(f"no predictions of {what} in the database; run relwatch predict first")
+    return str(row[0]), str(row[1])
+
+
+def latest_index_model(session: Session, version: str | None = None) -> tuple[str, str]:
+    """(name, version) of the model with the most recently computed index points."""
+    stmt = select(IndexPoint.model_name, IndexPoint.model_version)
+    if version is not None:
+        stmt = stmt.where(IndexPoint.model_version == version)
+    row = session.execute(
+        stmt.order_by(IndexPoint.computed_at.desc(), IndexPoint.id.desc()).limit(1)
+    ).first()
+    if row is None:
+        what = f"model version {version}" if version else "any model"
+        raise NotFoundError(f"no index points for {what}; run relwatch index build first")
+    return str(row[0]), str(row[1])
