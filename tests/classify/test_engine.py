@@ -95,5 +95,10 @@ def test_load_errors_are_one_line_messages(tmp_path: Path):
         RelationModel.load(broken)
     meta = json.loads((broken / "relwatch.json").read_text())
     (broken / "relwatch.json").write_text(json.dumps({**meta, "kind": "svm"}))
-    with pytest.raises(ModelLoadError, match="unknown model kind"):
+    with pytest.raises(ModelLoadError, match="'kind' must be 'transformer' or 'tfidf'"):
+        RelationModel.load(broken, precision="fp32")
+    (broken / "relwatch.json").write_text(
+        json.dumps({k: v for k, v in meta.items() if k != "max_length"})
+    )
+    with pytest.raises(ModelLoadError, match=r"missing field\(s\) max_length"):
         RelationModel.load(broken, precision="fp32")

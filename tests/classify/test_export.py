@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from relwatch.classify.export import (
-    FP32_FILE,
-    INT8_FILE,
+    ONNX_FP32_FILE,
+    ONNX_INT8_FILE,
     QUANT_RECIPES,
     ExportError,
     compare_precisions,
@@ -30,9 +30,9 @@ TEXTS = [t for t, _ in SENTENCES]
 def test_package_has_onnx_files_tokenizer_and_sizes():
     package = tiny_package()
     meta = json.loads((package / "relwatch.json").read_text())
-    for name in (FP32_FILE, INT8_FILE, "tokenizer.json"):
+    for name in (ONNX_FP32_FILE, ONNX_INT8_FILE, "tokenizer.json"):
         assert (package / name).stat().st_size == meta["files"][name]
-    assert meta["files"][INT8_FILE] < meta["files"][FP32_FILE] / 2
+    assert meta["files"][ONNX_INT8_FILE] < meta["files"][ONNX_FP32_FILE] / 2
     assert meta["kind"] == "transformer" and meta["temperature"] == 1.5
     assert meta["quantization"]["recipe"] in QUANT_RECIPES
     assert not list(package.parent.glob(".tiny-package.*"))  # no temp dir left behind

@@ -4,12 +4,11 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from relwatch.classify.train import TrainingArguments
+from relwatch.classify.train import QUICK_STEPS, TrainingArguments
 from relwatch.flows.retrain import retrain
 from tests.classify.test_train import synthetic
 
@@ -71,7 +70,10 @@ def test_tfidf_run_is_logged_with_data_hash_metrics_artifacts_and_registered(tmp
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2400)  # above the subprocess's own safety limit, so that one reports
 def test_quick_cli_trains_exports_and_registers_end_to_end(tmp_path: Path, data_dir: Path):
+    """The quick preset is a fixed number of steps: checked by counting them, not by timing
+    the run, so a busy machine makes it slower but never makes it fail."""
     env = {
         **os.environ,
         "RELWATCH_HOME": str(tmp_path / "home"),
@@ -79,7 +81,6 @@ def test_quick_cli_trains_exports_and_registers_end_to_end(tmp_path: Path, data_
         "RELWATCH_DATA_DIR": str(data_dir),
     }
     env.pop("RELWATCH_MLFLOW_TRACKING_URI", None)
-    started = time.perf_counter()
     out = subprocess.run(
         [
             sys.executable,
@@ -93,9 +94,8 @@ def test_quick_cli_trains_exports_and_registers_end_to_end(tmp_path: Path, data_
         capture_output=True,
         text=True,
         env=env,
-        timeout=600,
+        timeout=1800,  # a safety net against a hang only; 2 idle cores need about 2 minutes
     )
-    seconds = time.perf_counter() - started
     assert out.returncode == 0, out.stderr[-3000:]
     assert "registered version 1 as challenger" in out.stdout
     assert "conflibert" in out.stdout and "keep_it_local" in out.stdout
@@ -106,9 +106,10 @@ def test_quick_cli_trains_exports_and_registers_end_to_end(tmp_path: Path, data_
     assert metrics["gate"]["n"] >= 190
     assert set(metrics["gate"]["by_source"]) == {"conflibert", "seed_sample"}
     assert {"keep_it_local", "directed_sentiment"} <= set(metrics["test"]["by_source"])
-    # fixed steps, not a time budget: the news model is usable even on a busy machine
+    # fixed steps, not a time budget: every step ran (the last validation is at the last
+    # step), and the news model is usable even on a busy machine
+    assert metrics["history"][-1]["step"] == QUICK_STEPS
     assert metrics["test"]["by_source"]["conflibert"]["macro_f1"] > 0.7
-    assert seconds < 400, f"quick run took {seconds:.0f} s"
 
 
 def test_cli_rejects_bad_input_with_exit_2(tmp_path: Path):

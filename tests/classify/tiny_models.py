@@ -118,7 +118,16 @@ def tfidf_model_dir() -> Path:
     out.mkdir()
     joblib.dump(pipe, out / "model.joblib")
     (out / "relwatch.json").write_text(
-        json.dumps({"kind": "tfidf", "labels": list(LABELS), "input_format": "markers-v1"}),
+        json.dumps(
+            {
+                "kind": "tfidf",
+                "labels": list(LABELS),
+                "input_format": "markers-v1",
+                "max_length": 64,
+                "temperature": 1.0,
+                "base_model": "tfidf-logreg",
+            }
+        ),
         encoding="utf-8",
     )
     return out

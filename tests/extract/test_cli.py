@@ -51,8 +51,18 @@ def test_sentence_unit_keeps_rows_and_adds_annotations(tmp_path):
         "text": "Moon Jae-in",
         "iso3": "KOR",
         "kind": "leader",
+        "role": "actor",
     }
-    assert rows[0]["pairs"] == [{"a": "KOR", "b": "PRK", "a_span": [0, 11], "b_span": [16, 27]}]
+    assert rows[0]["pairs"] == [
+        {
+            "a": "KOR",
+            "b": "PRK",
+            "a_span": [0, 11],
+            "b_span": [16, 27],
+            "direction": "a->b",
+            "place_only": False,
+        }
+    ]
     assert rows[1] == {
         "id": 2,
         "text": "Nothing to see.",

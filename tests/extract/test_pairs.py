@@ -13,7 +13,14 @@ def test_every_unordered_pair_once_with_a_named_first():
     pairs = country_pairs(ms)
     assert [(p.a, p.b) for p in pairs] == [("PRK", "KOR"), ("PRK", "JPN"), ("KOR", "JPN")]
     assert pairs[0].a_span == (0, 11) and pairs[0].b_span == (15, 26)
-    assert pairs[0].to_dict() == {"a": "PRK", "b": "KOR", "a_span": [0, 11], "b_span": [15, 26]}
+    assert pairs[0].to_dict() == {
+        "a": "PRK",
+        "b": "KOR",
+        "a_span": [0, 11],
+        "b_span": [15, 26],
+        "direction": None,  # no parse given: roles were not tagged
+        "place_only": False,
+    }
 
 
 def test_one_country_gives_no_pair_but_is_counted():

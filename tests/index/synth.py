@@ -11,11 +11,11 @@ DAY0 = dt.date(2024, 1, 1)
 
 
 def probs_for(s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Probabilities whose P(coop) − P(conflict) equals ``s`` (|s| ≤ 0.8 keeps them valid)."""
-    s = np.clip(np.asarray(s, dtype=float), -0.8, 0.8)
-    neutral = np.full_like(s, 0.2)
-    coop = (0.8 + s) / 2
-    return 0.8 - coop, neutral, coop
+    """Probabilities whose P(coop) − P(conflict) equals ``s`` (clipped to [−0.9, 0.9])."""
+    s = np.clip(np.asarray(s, dtype=float), -0.9, 0.9)
+    neutral = np.full_like(s, 0.1)
+    coop = (0.9 + s) / 2
+    return 0.9 - coop, neutral, coop
 
 
 class Builder:

@@ -17,12 +17,18 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 from relwatch.classify.markers import format_input
-from relwatch.classify.meta import META_FILE, read_meta
+from relwatch.classify.meta import (
+    META_FILE,
+    ONNX_FILES,
+    TFIDF_FILE,
+    TOKENIZER_FILE,
+    ModelMeta,
+    read_meta,
+)
 from relwatch.core.errors import ModelLoadError
 from relwatch.core.models import LABELS
 
 Precision = Literal["int8", "fp32"]
-ONNX_FILES: dict[str, str] = {"int8": "model.int8.onnx", "fp32": "model.fp32.onnx"}
 DEFAULT_BATCH_SIZE = 32
 
 
@@ -48,9 +54,9 @@ class _OnnxBackend:
         onnx_path = path / ONNX_FILES[precision]
         if not onnx_path.is_file():
             raise ModelLoadError(f"{path}: {onnx_path.name} is missing (run the export first)")
-        tokenizer_path = path / "tokenizer.json"
+        tokenizer_path = path / TOKENIZER_FILE
         if not tokenizer_path.is_file():
-            raise ModelLoadError(f"{path}: tokenizer.json is missing")
+            raise ModelLoadError(f"{path}: {TOKENIZER_FILE} is missing")
         self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
         self.tokenizer.enable_truncation(max_length=max_length)
         pad_id = self.tokenizer.token_to_id("[PAD]")
@@ -80,9 +86,9 @@ class _TfidfBackend:
     def __init__(self, path: Path, labels: Sequence[str]) -> None:
         import joblib
 
-        model_path = path / "model.joblib"
+        model_path = path / TFIDF_FILE
         if not model_path.is_file():
-            raise ModelLoadError(f"{path}: model.joblib is missing")
+            raise ModelLoadError(f"{path}: {TFIDF_FILE} is missing")
         self.pipeline = joblib.load(model_path)
         classes = [str(c) for c in self.pipeline.classes_]
         if all(c.lstrip("-").isdigit() for c in classes):  # integer-coded classes
@@ -106,7 +112,7 @@ class RelationModel:
     labels: tuple[str, ...]
     temperature: float
     precision: Precision | None
-    meta: dict[str, Any]
+    meta: ModelMeta
     backend: _Backend
     batch_size: int = DEFAULT_BATCH_SIZE
 
@@ -125,23 +131,21 @@ class RelationModel:
             raise ModelLoadError(f"model path {path} does not exist or is not a folder")
         meta_path = path / META_FILE
         meta = read_meta(path, ModelLoadError)
-        labels = tuple(meta.get("labels") or LABELS)
+        labels = meta.labels
         if set(labels) != set(LABELS):
             raise ModelLoadError(f"{meta_path}: labels {list(labels)} are not {list(LABELS)}")
         if precision not in ONNX_FILES:
             raise ModelLoadError(f"precision must be int8 or fp32, not {precision!r}")
-        kind = meta.get("kind")
+        kind = meta.kind
         backend: _Backend
         if kind == "transformer":
-            backend = _OnnxBackend(path, precision, int(meta.get("max_length") or 128), threads)
+            backend = _OnnxBackend(path, precision, meta.max_length, threads)
         elif kind == "tfidf":
             backend = _TfidfBackend(path, labels)
             precision = None  # type: ignore[assignment]
         else:
             raise ModelLoadError(f"{meta_path}: unknown model kind {kind!r}")
-        temperature = float(meta.get("temperature") or 1.0)
-        if temperature <= 0:
-            raise ModelLoadError(f"{meta_path}: temperature must be > 0, not {temperature}")
+        temperature = meta.temperature
         return cls(
             path=path,
             kind=kind,

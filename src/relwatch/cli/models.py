@@ -7,13 +7,17 @@ figures are printed); 2 bad input or configuration (one line, no traceback).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from relwatch.cli._common import console, err_console, settings
 from relwatch.core.errors import InputError, PromotionRefused
+
+if TYPE_CHECKING:
+    from relwatch.classify.stored import StoredPredictStats
+    from relwatch.serve.models import LoadedModel
 
 models_app = typer.Typer(
     help=(
@@ -166,20 +170,40 @@ def export_cmd(
 
 def predict_cmd(
     input_path: Annotated[
-        Path,
+        Path | None,
         typer.Option(
-            "--input", "-i", help='JSON lines: {"id", "text", "source"?, "target"?} per line.'
+            "--input",
+            "-i",
+            help='JSON lines: {"id", "text", "source"?, "target"?} per line, or the output '
+            "of relwatch extract (every pair of every row is labelled).",
         ),
-    ],
+    ] = None,
     output_path: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             "--output",
             "-o",
             help="JSON lines out: every input field plus "
             "label, probs and model_version. Written atomically.",
         ),
-    ],
+    ] = None,
+    db: Annotated[
+        bool,
+        typer.Option(
+            "--db",
+            help="Instead of files: classify every stored pair this model version has not "
+            "classified yet (resumable; a re-run adds nothing).",
+        ),
+    ] = False,
+    start: Annotated[
+        str | None, typer.Option("--from", help="With --db: first article date, YYYY-MM-DD.")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="With --db: last article date, YYYY-MM-DD.")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="With --db: at most this many pairs.")
+    ] = None,
     model: Annotated[
         str | None,
         typer.Option(
@@ -194,16 +218,25 @@ def predict_cmd(
         str, typer.Option(help="int8 (default, faster) or fp32 (reference).")
     ] = "int8",
 ) -> None:
-    """Label a JSON-lines file of sentences with a relation model (streams any size).
+    """Label sentences with a relation model: a JSON-lines file, or the stored pairs.
 
-    Example: [bold]relwatch predict --model models:/relwatch-relation@champion
-    --input sentences.jsonl --output labelled.jsonl[/]
+    Examples: [bold]relwatch predict --db[/] (the champion, every unclassified pair) ·
+    [bold]relwatch predict --db --model 3 --from 1987-03-01 --to 1987-04-30[/] ·
+    [bold]relwatch predict --input sentences.jsonl --output labelled.jsonl[/]
 
     Malformed lines are reported with their line number and skipped; the output file
     appears only when the run completes.
     """
+    if db:
+        if input_path is not None or output_path is not None:
+            raise InputError("--db reads the database: leave out --input/--output")
+        _predict_db(model, start, end, limit)
+        return
+    if input_path is None or output_path is None:
+        raise InputError("give --input and --output (or --db to classify the stored pairs)")
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from relwatch.core.jsonl import check_input_file, check_output_path
     from relwatch.flows.params import PredictFileParams, parse_params
     from relwatch.flows.predict import predict_jsonl
 
@@ -218,6 +251,8 @@ def predict_cmd(
         },
     )
     assert isinstance(params, PredictFileParams)
+    check_input_file(params.input)
+    check_output_path(params.output, inputs=(params.input,))
     total = input_path.stat().st_size
     with Progress(
         TextColumn("[bold]predict[/]"),
@@ -225,6 +260,7 @@ def predict_cmd(
         DownloadColumn(),
         TimeRemainingColumn(),
         console=err_console,
+        transient=True,
     ) as progress:
         task = progress.add_task("predict", total=total)
         stats, loaded = predict_jsonl(
@@ -246,6 +282,61 @@ def predict_cmd(
     console.print(
         f"wrote {stats.written} rows{pairs} to [bold]{output_path}[/] with model {loaded.version}"
         f" ({stats.skipped} malformed lines skipped)"
+    )
+
+
+def _predict_db(model: str | None, start: str | None, end: str | None, limit: int | None) -> None:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from relwatch.flows.params import PredictDbParams, parse_params
+    from relwatch.flows.predict import predict_db
+
+    params = parse_params(
+        "predict_db", {"model": model, "start": start, "end": end, "limit": limit}
+    )
+    assert isinstance(params, PredictDbParams)
+    progress = Progress(
+        TextColumn("[bold]predict --db[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+    )
+    task = progress.add_task("pairs", total=None, rate="")
+
+    def started(loaded: LoadedModel, todo: int) -> None:
+        progress.start()
+        progress.update(task, total=todo)
+
+    def advance(stats: StoredPredictStats) -> None:
+        progress.update(task, completed=stats.predicted, rate=f"{stats.per_second:.0f} sentences/s")
+
+    try:
+        stats, loaded = predict_db(
+            settings=settings(),
+            model=params.model,
+            start=params.start,
+            end=params.end,
+            limit=params.limit,
+            on_start=started,
+            on_progress=advance,
+        )
+    finally:
+        progress.stop()
+    model_share = stats.model_seconds / stats.seconds if stats.seconds else 0.0
+    console.print(
+        f"classified [bold]{stats.predicted}[/] of {stats.pending} pending pairs with "
+        f"{loaded.name} v{loaded.version} in {stats.seconds:.1f}s "
+        f"({stats.per_second:.0f} sentences/s; model {model_share:.0%} of the time)"
     )
 
 

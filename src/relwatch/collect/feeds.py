@@ -19,10 +19,19 @@ from cssselect import HTMLTranslator, SelectorError
 from lxml import etree, html
 
 from relwatch.collect.sources import Selectors
+from relwatch.core.errors import FeedError  # one error tree: the faces map it to exit 2 / 4xx
 
-
-class FeedError(ValueError):
-    """A feed, sitemap or listing page that cannot be read."""
+__all__ = [
+    "Discovery",
+    "FeedError",
+    "FeedItem",
+    "css_to_xpath",
+    "discover",
+    "parse_date",
+    "parse_feed",
+    "parse_listing",
+    "parse_sitemap",
+]
 
 
 @dataclass(frozen=True)

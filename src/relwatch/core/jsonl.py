@@ -90,6 +90,11 @@ def check_output_path(path: Path, *, inputs: tuple[Path, ...] = ()) -> Path:
         raise InputError(f"output folder is not writable: {parent}")
     if path.exists() and not os.access(path, os.W_OK):
         raise InputError(f"output file is read-only: {path}")
+    try:  # permissions are not the whole story (read-only mounts, root, /proc)
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError as exc:
+        raise InputError(f"cannot write in {parent}: {exc.strerror}") from None
     for item in inputs:
         if Path(item).exists() and path.exists() and Path(item).resolve() == path.resolve():
             raise InputError("output must differ from input (the input is read while writing)")
@@ -157,7 +162,10 @@ def atomic_output(path: Path, *, mode: str = "w") -> Iterator[IO[Any]]:
     On any error the temporary file is removed and ``path`` is left as it was.
     """
     path = check_output_path(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise InputError(f"cannot write in {path.parent}: {exc.strerror}") from None
     tmp = Path(tmp_name)
     try:
         encoding = None if "b" in mode else "utf-8"

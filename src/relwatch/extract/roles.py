@@ -244,6 +244,8 @@ _RESIDENT_ACTORS = frozenset(
 _OF_ACTORS = frozenset(
     {
         "government",
+        "republic",
+        "kingdom",
         "ministry",
         "president",
         "king",
@@ -307,7 +309,87 @@ _MOTION = frozenset(
 _PHRASAL = frozenset({"dobj", "pobj", "prep", "nsubj", "nsubjpass", "attr", "appos", "npadvmod"})
 _SUBJECT = frozenset({"nsubj", "csubj"})
 _MODIFIER = frozenset({"compound", "amod", "poss", "nmod"})
-_COPULA = frozenset({"is", "are", "was", "were", "be", "been", "being", "'s", "am"})
+# Main verbs that are no action: "China is Japan's partner", "Korea had a surplus with the US".
+_NO_ACTION = frozenset(
+    {"is", "are", "was", "were", "be", "been", "being", "'s", "am", "have", "has", "had", "having"}
+)
+# Relations with two equal parties: "Washington's deficit with Taipei", "U.S.-Soviet summit".
+_SYMMETRIC = frozenset(
+    {
+        "relations",
+        "relationship",
+        "ties",
+        "trade",
+        "deficit",
+        "surplus",
+        "balance",
+        "dispute",
+        "disputes",
+        "talks",
+        "summit",
+        "meeting",
+        "negotiations",
+        "dialogue",
+        "agreement",
+        "pact",
+        "treaty",
+        "accord",
+        "deal",
+        "alliance",
+        "partnership",
+        "cooperation",
+        "rivalry",
+        "tension",
+        "tensions",
+        "standoff",
+        "border",
+    }
+)
+# "a number of British politicians": the country acts through the quantity noun.
+_QUANTITY = frozenset(
+    {
+        "number",
+        "group",
+        "team",
+        "majority",
+        "some",
+        "many",
+        "most",
+        "all",
+        "several",
+        "dozens",
+        "hundreds",
+        "thousands",
+        "members",
+        "one",
+        "two",
+        "both",
+    }
+)
+# Verbs whose subject undergoes the action and whose "from" object is its agent:
+# "Kenya received a loan from China", "Germany came under criticism from Washington".
+_UNDERGO = frozenset(
+    {
+        "receive",
+        "received",
+        "receives",
+        "receiving",
+        "get",
+        "got",
+        "gets",
+        "getting",
+        "obtain",
+        "obtained",
+        "face",
+        "faced",
+        "faces",
+        "facing",
+        "suffer",
+        "suffered",
+    }
+)
+_UNDER_VERBS = frozenset({"come", "came", "comes", "coming", "fall", "fell", "falls", "been"})
+_CLAUSE_LINKS = frozenset({"xcomp", "ccomp", "advcl"})
 
 
 @lru_cache(maxsize=2)
@@ -330,7 +412,8 @@ class SentenceRoles:
     """Roles of one sentence's mentions (same order) and the agent links behind direction.
 
     ``agents`` holds, per mention, the tokens (index, depth) it acts through; ``covers`` the
-    token indices each mention's token lies under, so that "A acts on B" is a lookup.
+    tokens each mention's token lies under (itself excluded, so "U.S.-Japan" is no action of
+    one on the other), so that "A acts on B" is a lookup.
     """
 
     roles: tuple[Role | None, ...]
@@ -343,14 +426,16 @@ class SentenceRoles:
         return bool(self.covers)
 
     def direction(self, mentions: Sequence[Mention], a: str, b: str) -> Direction:
-        """Who acts on whom between countries ``a`` and ``b`` (order as in the pair)."""
+        """Who acts on whom between countries ``a`` and ``b`` (order as in the pair); when
+        each acts on the other, the one acting through the higher head (the main verb) wins:
+        "Japan said China had lied" is JPN->CHN."""
         if not self.agents:
             return "mutual"
         a_src = self._acts_on(mentions, a, b)
         b_src = self._acts_on(mentions, b, a)
-        if a_src is not None and (b_src is None or a_src < b_src):
+        if a_src is not None and (b_src is None or a_src[0] < b_src[0]):
             return "a->b"
-        if b_src is not None and (a_src is None or b_src < a_src):
+        if b_src is not None and (a_src is None or b_src[0] < a_src[0]):
             return "b->a"
         return "mutual"
 
@@ -359,23 +444,27 @@ class SentenceRoles:
         return not (self._actor(mentions, a) and self._actor(mentions, b))
 
     def _actor(self, mentions: Sequence[Mention], iso3: str) -> bool:
-        return any(m.iso3 == iso3 and r != "place" for m, r in zip(mentions, self.roles))
+        return any(
+            m.iso3 == iso3 and r != "place" for m, r in zip(mentions, self.roles, strict=True)
+        )
 
-    def _acts_on(self, mentions: Sequence[Mention], src: str, dst: str) -> int | None:
-        """Depth of the highest head through which ``src`` acts on ``dst`` (None: it doesn't).
+    def _acts_on(self, mentions: Sequence[Mention], src: str, dst: str) -> tuple[int, int] | None:
+        """(depth, token) of the highest head through which ``src`` acts on ``dst``, or None.
 
-        A head counts when an actor mention of ``src`` is its agent and an actor mention of
-        ``dst`` lies under it without being a co-agent of that same head."""
-        best: int | None = None
+        A head counts when an actor mention of ``src`` is its agent, an actor mention of
+        ``dst`` lies under it, and no mention of ``dst`` is a co-agent of that same head
+        ("A and B agreed")."""
+        dst_idx = [j for j, m in enumerate(mentions) if m.iso3 == dst and self.roles[j] != "place"]
+        co_agents = {h for j in dst_idx for h, _ in self.agents[j]}
+        best: tuple[int, int] | None = None
         for i, m in enumerate(mentions):
             if m.iso3 != src or self.roles[i] == "place":
                 continue
             for head, depth in self.agents[i]:
-                for j, other in enumerate(mentions):
-                    if other.iso3 != dst or self.roles[j] == "place":
-                        continue
-                    if head in self.covers[j] and all(h != head for h, _ in self.agents[j]):
-                        best = depth if best is None else min(best, depth)
+                if head in co_agents or not any(head in self.covers[j] for j in dst_idx):
+                    continue
+                if best is None or depth < best[0]:
+                    best = (depth, head)
         return best
 
 
@@ -388,7 +477,7 @@ def _bare(tok: Any) -> Any:
     """The token whose attachment a conjunct or appositive shares ("Japan and China agreed",
     "Osaka, Japan")."""
     seen = 0
-    while tok.dep_ in ("conj", "appos") and tok.head is not tok and seen < 10:
+    while tok.dep_ in ("conj", "appos") and tok.head.i != tok.i and seen < 10:
         tok = tok.head
         seen += 1
     return tok
@@ -400,7 +489,7 @@ def _governors(prep: Any) -> list[str]:
     t = prep
     for _ in range(4):
         head = t.head
-        if head is t:
+        if head.i == t.i:
             break
         out.append(head.lower_)
         if head.dep_ not in _PHRASAL:
@@ -428,7 +517,7 @@ def _role(tok: Any, m: Mention, dateline: int) -> Role:
         return "actor"
     if t.dep_ == "pobj" and head.lower_ in ("to", "from") and m.kind == "capital":
         return "place" if head.head.lower_ in _MOTION else "actor"
-    if t.dep_ in _MODIFIER and head is not t:
+    if t.dep_ in _MODIFIER and head.i != t.i:
         noun = head.lower_
         if noun in _EVENT_NOUNS or (m.kind in ("capital", "name") and noun in _VENUE_NOUNS):
             return "place"
@@ -436,38 +525,127 @@ def _role(tok: Any, m: Mention, dateline: int) -> Role:
 
 
 def _depth(tok: Any) -> int:
+    """Distance to the root (spaCy makes a new Token per access: compare indices, not ids)."""
     depth = 0
-    while tok.head is not tok and depth < 200:
+    while tok.head.i != tok.i and depth < 200:
         tok = tok.head
         depth += 1
     return depth
 
 
+def _undergoes(verb: Any) -> bool:
+    """True when the verb's subject is on the receiving end ("received", "came under")."""
+    if verb.lower_ in _UNDERGO:
+        return True
+    return verb.lower_ in _UNDER_VERBS and any(
+        c.dep_ == "prep" and c.lower_ == "under" for c in verb.children
+    )
+
+
+def _controlled(verb: Any) -> Any | None:
+    """The subjectless "to" clause a verb's object performs ("urged Japan to open")."""
+    for child in verb.children:
+        deps = [(c.dep_, c.lower_) for c in child.children]
+        if (
+            child.dep_ in _CLAUSE_LINKS
+            and ("aux", "to") in deps
+            and not any(d in _SUBJECT for d, _ in deps)
+        ):
+            return child
+    return None
+
+
+def _predicates(verb: Any) -> list[Any]:
+    """What the subject of a copula or "have" does: "is willing to offer", "is to announce",
+    "is a supporter ... but has agreed to pay"."""
+    out = [c for c in verb.children if c.dep_ == "xcomp"]
+    out += [
+        x
+        for c in verb.children
+        if c.dep_ in ("acomp", "attr")
+        for x in c.children
+        if x.dep_ == "xcomp"
+    ]
+    out += [
+        c
+        for c in verb.children
+        if c.dep_ == "conj"
+        and c.lower_ not in _NO_ACTION
+        and not any(x.dep_ in _SUBJECT for x in c.children)
+    ]
+    return out
+
+
+def _covers(tok: Any) -> frozenset[int]:
+    """Tokens a mention lies under: the ancestors of its phrase (not its conjunct sibling:
+    "A and B"), plus a participle modifying it ("Poland, backed by the US": under "backed")."""
+    base = _bare(tok)
+    out = {a.i for a in base.ancestors}
+    t = tok
+    for _ in range(10):
+        out.update(c.i for c in t.children if c.dep_ == "acl")
+        if t.dep_ not in _MODIFIER | {"conj", "appos"} or t.head.i == t.i:
+            break
+        t = t.head
+    return frozenset(out)
+
+
 def _agents(tok: Any) -> tuple[tuple[int, int], ...]:
-    """Heads a country acts through: the noun it modifies or possesses ("Japanese officials",
-    "Japan's sanctions"), then the verb that noun (or the country itself) is subject or "by"
-    agent of. A copula is no action ("China is Japan's partner")."""
-    out: list[tuple[int, int]] = []
+    """Heads a country acts through, as (token index, depth).
+
+    The noun it modifies or possesses ("Japanese officials", "Japan's sanctions"), then the
+    verb that noun (or the country itself) is subject or "by" agent of; the verb of a
+    subjectless "to" clause its object performs ("urged Japan to open"); the verb whose
+    subject receives from it ("received a loan from China"). No action: a copula or "have"
+    ("China is Japan's partner"), the subject of a receiving verb, and possession of a
+    symmetric relation ("Washington's deficit with Taipei")."""
+    out: list[Any] = []
     t = tok
     for _ in range(20):
         t = _bare(t)
         dep, head = t.dep_, t.head
-        if head is t:
+        if head.i == t.i:
             break
         if dep in _MODIFIER:
-            out.append((head.i, _depth(head)))
+            if head.lower_ in _SYMMETRIC:
+                break
+            out.append(head)
             t = head
             continue
-        if dep == "pobj" and head.lower_ == "of" and head.head.lower_ in _OF_ACTORS:
+        if dep == "pobj" and head.lower_ == "of" and head.head.lower_ in _OF_ACTORS | _QUANTITY:
             t = head.head  # "the government of Japan said": Japan acts as the government
-            out.append((t.i, _depth(t)))
+            if t.lower_ in _OF_ACTORS:
+                out.append(t)
             continue
-        if dep in _SUBJECT and head.lower_ not in _COPULA:
-            out.append((head.i, _depth(head)))
-        elif dep == "pobj" and head.dep_ == "agent":
-            out.append((head.head.i, _depth(head.head)))
+        if dep in _SUBJECT:
+            if head.lower_ in _NO_ACTION:
+                out.extend(_predicates(head))
+            elif not _undergoes(head):
+                out.append(head)
+            break
+        if dep == "pobj" and head.dep_ == "agent":
+            verb = head.head
+            out.append(verb)
+            if verb.dep_ == "acl":  # "missiles fired by Israel struck": Israel struck too
+                t = verb.head
+                continue
+            break
+        if dep == "pobj" and head.lower_ == "from":
+            up = head.head
+            for _ in range(3):
+                if _undergoes(up):
+                    out.append(up)
+                    break
+                if up.head.i == up.i:
+                    break
+                up = up.head
+            break
+        if dep == "dobj" or (dep == "pobj" and head.lower_ in ("on", "upon")):
+            verb = _controlled(head if dep == "dobj" else head.head)
+            if verb is not None:
+                out.append(verb)
         break
-    return tuple(out)
+    return tuple((h.i, _depth(h)) for h in out)
 
 
 class RoleTagger:
@@ -515,7 +693,7 @@ class RoleTagger:
                 continue
             roles.append(_role(tok, m, dateline))
             agents.append(_agents(tok))
-            covers.append(frozenset(a.i for a in tok.ancestors) | {tok.i})
+            covers.append(_covers(tok))
         return SentenceRoles(tuple(roles), tuple(agents), tuple(covers))
 
 

@@ -17,7 +17,9 @@ from relwatch.flows.params import (
     DoctorParams,
     ExtractParams,
     ImportReutersParams,
+    IndexBuildParams,
     JobParams,
+    PredictDbParams,
     PredictFileParams,
     TrainParams,
 )
@@ -121,6 +123,36 @@ def _predict(params: PredictFileParams, settings: Settings) -> dict[str, Any]:
     }
 
 
+def _predict_db(params: PredictDbParams, settings: Settings) -> dict[str, Any]:
+    """Classify the stored pairs the model version has not classified yet."""
+    from relwatch.flows.predict import predict_db
+
+    stats, loaded = predict_db(
+        settings=settings,
+        model=params.model,
+        start=params.start,
+        end=params.end,
+        limit=params.limit,
+    )
+    return {
+        "model_name": loaded.name,
+        "model_version": loaded.version,
+        "pending": stats.pending,
+        "predicted": stats.predicted,
+        "seconds": round(stats.seconds, 2),
+        "per_second": round(stats.per_second, 1),
+    }
+
+
+def _index_build(params: IndexBuildParams, settings: Settings) -> dict[str, Any]:
+    """Recompute the index for the days that have new predictions."""
+    from relwatch.flows.index import build
+
+    return build(
+        settings=settings, model=params.model, start=params.start, end=params.end, full=params.full
+    )
+
+
 HANDLERS: dict[str, Handler] = {
     "doctor": _doctor,
     "crawl": _crawl,
@@ -128,6 +160,8 @@ HANDLERS: dict[str, Handler] = {
     "extract": _extract,
     "train": _train,
     "predict": _predict,
+    "predict_db": _predict_db,
+    "index_build": _index_build,
 }
 
 

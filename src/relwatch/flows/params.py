@@ -7,10 +7,18 @@ later or quietly runs on the defaults. Unknown keys are refused for the same rea
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from relwatch.core.errors import InputError, UnknownJobKind
 
@@ -20,7 +28,9 @@ __all__ = [
     "DoctorParams",
     "ExtractParams",
     "ImportReutersParams",
+    "IndexBuildParams",
     "JobParams",
+    "PredictDbParams",
     "PredictFileParams",
     "TrainParams",
     "parse_params",
@@ -112,6 +122,36 @@ class PredictFileParams(JobParams):
         return value
 
 
+class PredictDbParams(JobParams):
+    """Classify stored pairs a model version has not seen (default: the champion)."""
+
+    model: str | None = None
+    start: dt.date | None = Field(None, description="First article date (YYYY-MM-DD).")
+    end: dt.date | None = Field(None, description="Last article date (YYYY-MM-DD).")
+    limit: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PredictDbParams:
+        if self.start and self.end and self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+
+class IndexBuildParams(JobParams):
+    """(Re)compute the pair index where new predictions arrived."""
+
+    model: str | None = Field(None, description="Model version (or NAME@VERSION).")
+    start: dt.date | None = None
+    end: dt.date | None = None
+    full: bool = False
+
+    @model_validator(mode="after")
+    def _ordered(self) -> IndexBuildParams:
+        if self.start and self.end and self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+
 JOB_PARAMS: dict[str, type[JobParams]] = {
     "doctor": DoctorParams,
     "crawl": CrawlParams,
@@ -119,6 +159,8 @@ JOB_PARAMS: dict[str, type[JobParams]] = {
     "extract": ExtractParams,
     "train": TrainParams,
     "predict": PredictFileParams,
+    "predict_db": PredictDbParams,
+    "index_build": IndexBuildParams,
 }
 
 

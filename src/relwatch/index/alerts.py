@@ -4,8 +4,10 @@ A day (or the last ``alert_window_days`` days) is tested against the pair's trai
 (the ``prior_days`` before the window): z = (x − b) / √(τ²·D + V_x + V_b), where x and b are
 the window's and the baseline's weighted tone, V_x and V_b their sampling variances under the
 sentence-in-article model and τ²·D the day-to-day variation of the true tone the window is
-expected to show anyway. A day is *flagged* when |z| ≥ ``alert_z`` and the window has enough
-sentences and articles and the baseline enough sentences (minimum-volume rule). An *alert* is a
+expected to show anyway (τ² = ``Hyper.tau2_alert``, estimated from day-to-day differences on
+the median, so the shifts being looked for do not blunt the test). A day is *flagged* when
+|z| ≥ ``alert_z`` and the window has enough sentences and articles and the baseline enough
+sentences (minimum-volume rule). An *alert* is a
 flagged day with no flagged day of the same sign in the ``alert_cooldown_days`` before, so a
 lasting shift gives one alert at its onset. Everything a day's result depends on lies in a fixed
 window before it, which is what lets ``build_index`` recompute alerts incrementally.
@@ -60,11 +62,11 @@ def scan(views: pd.DataFrame, hyper: Hyper, params: IndexParams) -> pd.DataFrame
     with np.errstate(divide="ignore", invalid="ignore"):
         value = x["SW"] / x["W"]
         baseline = b["SW"] / b["W"]
+        tau2 = hyper.tau2_alert
         var = (
-            hyper.tau2["day"] * x["Wd2"] / x["W"] ** 2
+            tau2 * x["Wd2"] / x["W"] ** 2
             + (hyper.tau_u2 * x["BB"] + hyper.sigma_e2 * x["W2"]) / x["W"] ** 2
-            + (hyper.tau_u2 * b["BB"] + hyper.sigma_e2 * b["W2"] + hyper.tau2["day"] * b["Wd2"])
-            / b["W"] ** 2
+            + (hyper.tau_u2 * b["BB"] + hyper.sigma_e2 * b["W2"] + tau2 * b["Wd2"]) / b["W"] ** 2
         )
         z = np.where(eligible, (value - baseline) / np.sqrt(var), 0.0)
     out = day[["gid", "period"]].copy()

@@ -1,10 +1,11 @@
 """Build the index: decide what is stale, recompute it from the sentences, replace it.
 
-Incremental by default. A day is *recomputed* when it has eligible predictions newer than
+Incremental by default. A pair-day is *changed* when it has eligible predictions newer than
 its stored points, none stored, or a different count than its points were built from
-(deleted or re-flagged pairs). Its neighbours within ``IndexParams.reach_days`` are
-*refreshed* for the pairs it touches, because their prior level, smoothed value and alerts
-read it; the weeks and months holding either are rebuilt from their sentences. σ², τ² and k
+(deleted or re-flagged pairs). A day with a changed pair is *recomputed* for every pair (the
+attention shares move); the following ``IndexParams.reach_days`` days are *refreshed* for the
+changed pairs only, because their prior level, smoothed value and alerts read it; the weeks
+and months holding either are rebuilt from their sentences. σ², τ² and k
 are estimated on a full build and then frozen (stored in each point's ``params``), so
 published history does not move when a day is added; ``full=True`` re-estimates them.
 Everything happens in the caller's transaction: a failed build leaves the old index whole.
@@ -109,21 +110,22 @@ def _periods(days: Iterable[pd.Timestamp], grain: str) -> set[pd.Timestamp]:
     return set(period_start(series, grain)) if len(series) else set()
 
 
-def _dirty_days(
-    activity: pd.DataFrame, marks: pd.Series, counts: pd.Series, *, everything: bool
-) -> set[pd.Timestamp]:
-    stored = set(marks.index)
+def _dirty_pair_days(
+    activity: pd.DataFrame, stored: pd.DataFrame, *, everything: bool
+) -> pd.DataFrame:
+    """(day, lo, hi) whose predictions changed since their points were computed: newer
+    predictions, a different count (deleted or re-flagged pairs), no points, or no data left."""
+    both = activity.merge(stored, on=["day", "lo", "hi"], how="outer", indicator=True)
     if everything:
-        return set(activity.index) | stored
-    dirty = stored - set(activity.index)
-    for day, row in activity.iterrows():
-        if (
-            day not in stored
-            or row["last_created"] > marks[day]
-            or int(counts.get(day, -1)) != int(row["n"])
-        ):
-            dirty.add(day)
-    return dirty
+        return both[["day", "lo", "hi"]]
+    changed = (both["_merge"] != "both") | (
+        (both["_merge"] == "both")
+        & (
+            (pd.to_datetime(both["last_created"]) > pd.to_datetime(both["computed"]))
+            | (both["n"].astype(float) != both["volume"].astype(float))
+        )
+    )
+    return both.loc[changed, ["day", "lo", "hi"]]
 
 
 def _point_rows(frame: pd.DataFrame, grain: str, common: dict[str, Any]) -> list[dict[str, Any]]:
@@ -237,9 +239,9 @@ def build_index(
     model = {"model_name": model_name, "model_version": model_version}
     tick("check", 0, 3)
     activity = store.load_activity(session, **model, start=start, end=end)
-    marks = store.day_watermarks(session, **model, start=start, end=end)
-    counts = store.day_counts(session, **model, start=start, end=end)
-    dirty = _dirty_days(activity, marks, counts, everything=everything)
+    stored_days = store.stored_pair_days(session, **model, start=start, end=end)
+    changed = _dirty_pair_days(activity, stored_days, everything=everything)
+    dirty = set(pd.to_datetime(changed["day"]))
     report = BuildReport(model_name, model_version, full=everything, params=p.to_dict())
     every_unit: pd.DataFrame | None = None
     if everything:
@@ -266,16 +268,11 @@ def build_index(
         units = store.load_units(session, **model, start=lo.date(), end=hi.date())
     units = units.drop(columns=["created_at"]).reset_index(drop=True)
 
+    # Every pair is rewritten on a changed day (attention shares move); later days only for
+    # the pairs whose own data changed (their prior, smoothing and alerts read it).
     touched: set[tuple[str, str]] | None = None
     if not everything:
-        on_dirty = units[units["day"].isin(list(dirty))]
-        touched = {tuple(sorted(k)) for k in zip(on_dirty["a"], on_dirty["b"], strict=True)}
-        bounds = (min(dirty).date(), max(dirty).date())
-        old = store.point_keys(
-            session, IndexPoint, **model, lo=bounds[0], hi=bounds[1], grain="day"
-        )
-        old = old[old["period"].isin(list(dirty))]
-        touched |= {tuple(sorted(k)) for k in zip(old["source"], old["target"], strict=True)}
+        touched = set(zip(changed["lo"], changed["hi"], strict=True))
 
     tick("compute", 2, 3)
     frames = compute_points(units, hyper, p) if len(units) else {g: pd.DataFrame() for g in GRAINS}

@@ -44,7 +44,8 @@ class IndexParams:
     alert_min_volume / alert_min_articles: the window needs this many sentences/articles.
     alert_min_baseline: the baseline needs this many sentences.
     alert_cooldown_days: no new alert in the same direction within this many days of a
-        flagged day, so one shift gives one alert.
+        flagged day, so one shift gives one alert while the trailing baseline catches up
+        (its z decays over ``prior_days``; half of that covers the flags it still raises).
     alert_evidence: prediction ids kept per alert.
     """
 
@@ -61,7 +62,7 @@ class IndexParams:
     alert_min_volume: int = 5
     alert_min_articles: int = 2
     alert_min_baseline: int = 10
-    alert_cooldown_days: int = 7
+    alert_cooldown_days: int = 14
     alert_evidence: int = 20
 
     def __post_init__(self) -> None:
@@ -109,9 +110,12 @@ class Hyper:
 
     sigma_e2: within-article sentence variance; tau_u2: between-article variance within a
     pair-day (their sum ``sigma2`` is the per-sentence within-day variance); tau2[grain]:
-    variance of a period's true tone around the pair's trailing level; tau_pair2: variance of
-    pair levels around the grand mean; k[grain] = sigma2 / tau2[grain], the prior strength
-    in sentences (weight of the data = n_eff / (n_eff + k)).
+    variance of a period's true tone around the pair's trailing level (mean-based: includes
+    real shifts, as the shrinkage prior must); tau2_alert: the ordinary day-to-day variance,
+    from differences of near days on the median (the alerts' yardstick, which the shifts they
+    look for must not inflate); tau_pair2:
+    variance of pair levels around the grand mean; k[grain] = sigma2 / tau2[grain], the prior
+    strength in sentences (weight of the data = n_eff / (n_eff + k)).
     """
 
     grand_mean: float = 0.0
@@ -119,6 +123,7 @@ class Hyper:
     tau_u2: float = 0.05
     tau2: dict[str, float] = field(default_factory=lambda: dict.fromkeys(GRAINS, 0.02))
     tau_pair2: float = 0.05
+    tau2_alert: float = 0.02
     n_units: int = 0
 
     @property
@@ -137,6 +142,7 @@ class Hyper:
             "sigma2": self.sigma2,
             "tau2": dict(self.tau2),
             "tau_pair2": self.tau_pair2,
+            "tau2_alert": self.tau2_alert,
             "k": self.k,
             "n_units": self.n_units,
         }
@@ -149,5 +155,6 @@ class Hyper:
             tau_u2=float(data["tau_u2"]),
             tau2={g: float(data["tau2"][g]) for g in GRAINS},
             tau_pair2=float(data["tau_pair2"]),
+            tau2_alert=float(data.get("tau2_alert", data["tau2"]["day"])),
             n_units=int(data.get("n_units", 0)),
         )

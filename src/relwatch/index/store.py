@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, and_, delete, func, insert, or_, select
+from sqlalchemy import Select, and_, delete, insert, or_, select
 from sqlalchemy.orm import Session
 
 from relwatch.core.errors import NotFoundError
@@ -29,8 +29,6 @@ from relwatch.core.models import (
 
 __all__ = [
     "UNIT_COLUMNS",
-    "day_counts",
-    "day_watermarks",
     "delete_ids",
     "insert_rows",
     "latest_index_model",
@@ -38,6 +36,7 @@ __all__ = [
     "load_activity",
     "load_units",
     "point_keys",
+    "stored_pair_days",
     "stored_params",
     "to_days",
 ]
@@ -163,57 +162,59 @@ def load_activity(
     start: dt.date | None = None,
     end: dt.date | None = None,
 ) -> pd.DataFrame:
-    """Per day: eligible predictions (``n``) and the newest one's ``created_at``."""
+    """Per (day, unordered pair ``lo``-``hi``): eligible predictions ``n`` and the newest
+    one's ``last_created`` (UTC, naive)."""
     stmt = _eligible(
-        select(Article.published_at, Prediction.created_at), model_name, model_version
+        select(Article.published_at, Prediction.created_at, Pair.a, Pair.b),
+        model_name,
+        model_version,
     ).where(*_day_bounds(start, end))
-    frame = pd.DataFrame(session.execute(stmt).all(), columns=["published_at", "created_at"])
+    frame = pd.DataFrame(
+        session.execute(stmt).all(), columns=["published_at", "created_at", "a", "b"]
+    )
     if frame.empty:
-        return pd.DataFrame({"n": pd.Series(dtype=int), "last_created": pd.Series(dtype=object)})
+        return pd.DataFrame(
+            {
+                "day": pd.Series(dtype="datetime64[ns]"),
+                "lo": pd.Series(dtype=object),
+                "hi": pd.Series(dtype=object),
+                "n": pd.Series(dtype=int),
+                "last_created": pd.Series(dtype="datetime64[ns]"),
+            }
+        )
     frame["day"] = to_days(frame["published_at"])
     frame["created_at"] = _utc_naive(frame["created_at"])
-    return frame.groupby("day").agg(n=("created_at", "size"), last_created=("created_at", "max"))
+    first = frame["a"] <= frame["b"]
+    frame["lo"] = frame["a"].where(first, frame["b"])
+    frame["hi"] = frame["b"].where(first, frame["a"])
+    return (
+        frame.groupby(["day", "lo", "hi"])
+        .agg(n=("created_at", "size"), last_created=("created_at", "max"))
+        .reset_index()
+    )
 
 
 def _model(table: Any, model_name: str, model_version: str) -> list[Any]:
     return [table.model_name == model_name, table.model_version == model_version]
 
 
-def day_watermarks(
+def stored_pair_days(
     session: Session,
     *,
     model_name: str,
     model_version: str,
     start: dt.date | None = None,
     end: dt.date | None = None,
-) -> pd.Series:
-    """Per day with day points: the oldest ``computed_at`` among them (UTC, naive)."""
-    stmt = select(IndexPoint.period, func.min(IndexPoint.computed_at)).where(
-        IndexPoint.grain == "day", *_model(IndexPoint, model_name, model_version)
-    )
-    if start is not None:
-        stmt = stmt.where(IndexPoint.period >= start)
-    if end is not None:
-        stmt = stmt.where(IndexPoint.period <= end)
-    rows = session.execute(stmt.group_by(IndexPoint.period)).all()
-    if not rows:
-        return pd.Series(dtype="datetime64[ns]")
-    frame = pd.DataFrame(rows, columns=["day", "computed"])
-    return pd.Series(
-        _utc_naive(frame["computed"]).to_numpy(), index=pd.to_datetime(frame["day"])
-    ).sort_index()
-
-
-def day_counts(
-    session: Session,
-    *,
-    model_name: str,
-    model_version: str,
-    start: dt.date | None = None,
-    end: dt.date | None = None,
-) -> pd.Series:
-    """Per day: sentences behind the stored undirected all-publisher points (Σ volume)."""
-    stmt = select(IndexPoint.period, func.sum(IndexPoint.volume)).where(
+) -> pd.DataFrame:
+    """Per stored undirected all-publisher day point: day, pair (lo, hi), the ``volume`` it
+    was built from and when (``computed``, UTC naive)."""
+    stmt = select(
+        IndexPoint.period,
+        IndexPoint.source,
+        IndexPoint.target,
+        IndexPoint.volume,
+        IndexPoint.computed_at,
+    ).where(
         IndexPoint.grain == "day",
         IndexPoint.directed.is_(False),
         IndexPoint.seen_from == "",
@@ -223,10 +224,12 @@ def day_counts(
         stmt = stmt.where(IndexPoint.period >= start)
     if end is not None:
         stmt = stmt.where(IndexPoint.period <= end)
-    rows = session.execute(stmt.group_by(IndexPoint.period)).all()
-    return pd.Series(
-        [int(n) for _, n in rows], index=pd.to_datetime([d for d, _ in rows]), dtype=int
+    frame = pd.DataFrame(
+        session.execute(stmt).all(), columns=["day", "lo", "hi", "volume", "computed"]
     )
+    frame["day"] = pd.to_datetime(frame["day"])
+    frame["computed"] = _utc_naive(frame["computed"]) if len(frame) else frame["computed"]
+    return frame
 
 
 def point_keys(

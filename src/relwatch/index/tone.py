@@ -256,29 +256,63 @@ _CHI2_1_MEDIAN = float(stats.chi2.ppf(0.5, 1))
 
 
 def _moment_tau2(dev2: np.ndarray, noise: np.ndarray, extra: np.ndarray | None = None) -> float:
-    """Between-period variance τ² with E[dev²] = τ²·(1 + extra) + noise, estimated robustly.
+    """Between-period variance τ² with E[dev²] = τ²·(1 + extra) + noise (method of moments).
+
+    Iterated with weights 1/(τ²(1+extra) + noise)² (Paule–Mandel style) so noisy low-volume
+    periods do not dominate; floored at a small positive value. Mean-based on purpose: the
+    shrinkage prior must include real shifts, or it would flatten them.
+    """
+    if len(dev2) == 0:
+        return Hyper().tau2["day"]
+    extra = np.zeros_like(dev2) if extra is None else extra
+    tau2 = max(float(np.mean(dev2 - noise)), _TAU2_FLOOR)
+    for _ in range(200):
+        var = tau2 * (1.0 + extra) + noise
+        u = 1.0 / var**2
+        new = float(np.sum(u * (dev2 - noise)) / np.sum(u * (1.0 + extra)))
+        new = max(new, _TAU2_FLOOR)
+        if abs(new - tau2) < 1e-10:
+            return new
+        tau2 = new
+    return tau2
+
+
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    order = np.argsort(values)
+    cum = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(cum, cum[-1] / 2.0)])
+
+
+def _robust_tau2(dev2: np.ndarray, noise: np.ndarray, extra: np.ndarray | None = None) -> float:
+    """Like :func:`_moment_tau2`, but on the median: the *ordinary* day-to-day variation.
 
     τ² is the value at which the standardised squared deviations dev² / (τ²(1+extra) + noise)
-    have the median of a χ²₁: a moment estimate on the median rather than the mean, so the
-    level shifts the alerts look for (and odd days) cannot inflate τ² and hide themselves.
-    Floored at a small positive value; solved by bisection (the median falls as τ² grows).
+    have the median of a χ²₁, so the level shifts the alerts look for cannot inflate the
+    alerts' yardstick and hide themselves (the mean-based τ² rises several-fold on a series
+    with one lasting shift). A second pass weights periods by their information
+    (τ² / (τ² + noise))². Solved by bisection; floored.
     """
     if len(dev2) == 0:
         return Hyper().tau2["day"]
     extra = np.zeros_like(dev2) if extra is None else extra
 
-    def excess(tau2: float) -> float:
-        return float(np.median(dev2 / (tau2 * (1.0 + extra) + noise))) - _CHI2_1_MEDIAN
+    def solve(weights: np.ndarray) -> float:
+        def excess(tau2: float) -> float:
+            r2 = dev2 / (tau2 * (1.0 + extra) + noise)
+            return _weighted_median(r2, weights) - _CHI2_1_MEDIAN
 
-    lo, hi = _TAU2_FLOOR, 4.0  # s lies in [-1, 1]: no tone variance exceeds 4
-    if excess(lo) <= 0:
-        return lo
-    if excess(hi) > 0:
-        return hi
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if excess(mid) > 0 else (lo, mid)
-    return (lo + hi) / 2
+        lo, hi = _TAU2_FLOOR, 4.0  # s lies in [-1, 1]: no tone variance exceeds 4
+        if excess(lo) <= 0:
+            return lo
+        if excess(hi) > 0:
+            return hi
+        for _ in range(60):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if excess(mid) > 0 else (lo, mid)
+        return (lo + hi) / 2
+
+    pilot = solve(np.ones_like(dev2))
+    return solve((pilot / (pilot + noise)) ** 2)
 
 
 def estimate_hyper(units: pd.DataFrame, params: IndexParams) -> Hyper:
@@ -321,6 +355,7 @@ def estimate_hyper(units: pd.DataFrame, params: IndexParams) -> Hyper:
             v_level = v_level + tau2["day"] * days_share
             tau2[grain] = _moment_tau2((y - level) ** 2, v + v_level)
     hyper.tau2 = tau2
+    hyper.tau2_alert = _alert_tau2(day_agg, noise(day_agg["W2"], day_agg["BB"], day_agg["W"]))
 
     pairs = day_agg.groupby("gid").agg(
         W=("W", "sum"), SW=("SW", "sum"), W2=("W2", "sum"), BB=("BB", "sum"), Wd2=("Wd2", "sum")
@@ -331,6 +366,24 @@ def estimate_hyper(units: pd.DataFrame, params: IndexParams) -> Hyper:
         v = v + tau2["day"] * (pairs["Wd2"] / pairs["W"] ** 2).to_numpy()
         hyper.tau_pair2 = _moment_tau2((m - hyper.grand_mean) ** 2, v)
     return hyper
+
+
+def _alert_tau2(day_agg: pd.DataFrame, noise: pd.Series, max_gap_days: int = 7) -> float:
+    """Ordinary day-to-day variance of the true tone, from differences of near days.
+
+    (y_d − y_prev)² has expectation 2τ² + V_d + V_prev while the level holds; a lasting shift
+    spoils one difference, not the thirty days the trailing level needs to catch up, and the
+    median-based solve shrugs that one off. This is the alerts' yardstick.
+    """
+    frame = day_agg.assign(v=noise.to_numpy()).sort_values(["gid", "period"])
+    same = frame["gid"].eq(frame["gid"].shift())
+    gap = (frame["period"] - frame["period"].shift()).dt.days
+    near = (same & (gap <= max_gap_days)).to_numpy()
+    if not near.any():
+        return Hyper().tau2_alert
+    diff2 = (frame["y"] - frame["y"].shift()).to_numpy()[near] ** 2
+    both = (frame["v"] + frame["v"].shift()).to_numpy()[near]
+    return _robust_tau2(diff2, both, np.ones_like(diff2))
 
 
 def _quantile(level: float, df: np.ndarray) -> np.ndarray:

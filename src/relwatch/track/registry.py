@@ -125,7 +125,7 @@ def log_relation_model(
     example = pd.DataFrame({"text": [str(t) for t in input_example] or ["Seoul and Tokyo met."]})
     sizes = {
         f"size_{name.replace('.', '_')}_mb": round(size / 1e6, 3)
-        for name, size in model.meta.get("files", {}).items()
+        for name, size in model.meta.files.items()
         if name.endswith(".onnx")
     }
     if sizes:
@@ -143,10 +143,9 @@ def log_relation_model(
     client = get_client(settings)
     client.set_registered_model_alias(settings.registered_model, CHALLENGER, version)
     for key in ("kind", "base_model", "input_format"):
-        if model.meta.get(key):
-            client.set_model_version_tag(
-                settings.registered_model, version, key, str(model.meta[key])
-            )
+        value = getattr(model.meta, key)
+        if value:
+            client.set_model_version_tag(settings.registered_model, version, key, str(value))
     client.set_model_version_tag(settings.registered_model, version, "precision", precision)
     log.info(
         "registered model version",
