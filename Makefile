@@ -54,6 +54,13 @@ demo: install ## run every stage end to end on the embedded default (SQLite, loc
 	@echo "== predictions ($(DEMO_OUT)/predictions.jsonl):"
 	@$(BIN)/python -c "import json,sys; [print(f\"{r['label']:>11}  {max(r['probs'].values()):.2f}  {r['text'][:90]}\") for r in map(json.loads, open('$(DEMO_OUT)/predictions.jsonl'))]"
 	$(RELWATCH) jobs submit doctor
+	@echo "== index: the champion reads every stored pair, then the daily pair index is built"
+	$(RELWATCH) predict --db
+	$(RELWATCH) index build
+	$(RELWATCH) index alerts --limit 10
+	$(RELWATCH) index evidence --pair USA-JPN --date 1987-04-17 --limit 5
+	$(RELWATCH) index show --pair USA-JPN --grain week --chart $(DEMO_OUT)/usa-jpn-week.png
+	$(RELWATCH) index shifts --top 5 --window 30
 
 test: install ## ruff, import contracts + the whole test suite (service tests need PostgreSQL/Redis; CI=true makes them mandatory)
 	$(BIN)/ruff check src tests bench

@@ -13,7 +13,6 @@ from relwatch.core.models import (
     Article,
     Base,
     CrawlState,
-    IndexPoint,
     Job,
     Label,
     Mention,
@@ -100,24 +99,6 @@ def test_failed_transaction_leaves_nothing_half_written(any_db_url: str):
     with db.session_scope(any_db_url) as s:
         assert s.scalar(select(func.count()).select_from(Source)) == 0
         assert s.scalar(select(func.count()).select_from(Label)) == 0
-
-
-def test_index_points_unique_per_day_pair_model(any_db_url: str):
-    point = dict(
-        day=dt.date(2024, 3, 1),
-        a="KOR",
-        b="JPN",
-        model_name="m",
-        model_version="1",
-        value=0.3,
-        ci_low=0.1,
-        ci_high=0.5,
-        volume=12,
-    )
-    with db.session_scope(any_db_url) as s:
-        s.add(IndexPoint(**point))
-    with pytest.raises(IntegrityError), db.session_scope(any_db_url) as s:
-        s.add(IndexPoint(**point))
 
 
 def test_jobs_and_crawl_state_defaults(any_db_url: str):

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from relwatch.core.db import session_scope
+from relwatch.core.errors import InputError
 from relwatch.core.models import Article, Mention, Pair, Sentence
 from relwatch.extract.pipeline import Extractor, extract_batch, extract_pending
 
@@ -37,7 +38,11 @@ def test_article_units_have_offsets_scores_mentions_and_pairs(extractor):
         "b": "KOR",
         "a_span": [18, 29],
         "b_span": [south, south + 11],
+        "direction": "a->b",
+        "place_only": False,
     }
+    # "... and Japan protested to Pyongyang": Japan acts on North Korea
+    assert [(p.a, p.b, p.direction) for p in first.pairs][1] == ("PRK", "JPN", "b->a")
 
 
 def test_sentence_unit_keeps_text_whole(extractor):
@@ -153,19 +158,21 @@ def test_failed_batch_leaves_nothing_half_written(db_url, extractor, monkeypatch
 
 
 def test_bad_arguments_are_rejected(db_url):
-    with pytest.raises(ValueError, match="limit"):
+    with pytest.raises(InputError, match="limit"):
         extract_pending(db_url, limit=0)
-    with pytest.raises(ValueError, match="batch"):
+    with pytest.raises(InputError, match="batch"):
         extract_pending(db_url, batch_size=0)
 
 
-def test_worker_job_body_extracts_the_configured_database(db_url):
-    from relwatch.extract.pipeline import run_extract_job
+def test_extract_job_extracts_the_configured_database(db_url):
+    from relwatch.core.config import get_settings
+    from relwatch.flows.jobs import run_handler
+    from relwatch.flows.params import parse_params
 
     add_articles(db_url, [("India and Japan signed a pact.", None)])
-    result = run_extract_job({"limit": 5})
+    result = run_handler("extract", parse_params("extract", {"limit": 5}), get_settings())
     assert result["articles"] == 1 and result["pairs"] == 1
-    assert run_extract_job({})["articles"] == 0
+    assert run_handler("extract", parse_params("extract", {}), get_settings())["articles"] == 0
 
 
 def test_annotate_rows_is_the_cli_library_call(extractor):
@@ -176,6 +183,15 @@ def test_annotate_rows_is_the_cli_library_call(extractor):
     assert sent["countries"] == ["PRK", "USA"] and sent["id"] == 7
     arts = annotate_rows(rows, "article", extractor)
     assert [r["id"] for r in arts] == ["7:0", "7:1"]
-    assert arts[0]["pairs"] == [{"a": "PRK", "b": "USA", "a_span": [0, 11], "b_span": [16, 21]}]
-    with pytest.raises(ValueError, match="unit"):
+    assert arts[0]["pairs"] == [
+        {
+            "a": "PRK",
+            "b": "USA",
+            "a_span": [0, 11],
+            "b_span": [16, 21],
+            "direction": "a->b",
+            "place_only": False,
+        }
+    ]
+    with pytest.raises(InputError, match="unit"):
         annotate_rows(rows, "paragraph", extractor)

@@ -91,3 +91,9 @@ def insert_units(
 @pytest.fixture
 def insert() -> Callable[..., dict[int, int]]:
     return insert_units
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def both_db_url(request: pytest.FixtureRequest) -> str:
+    """A migrated database on each backend; only the PostgreSQL case carries the mark."""
+    return request.getfixturevalue("db_url" if request.param == "sqlite" else "pg_url")

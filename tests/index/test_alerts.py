@@ -6,11 +6,11 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-from tests.index.synth import DAY0, Builder, random_effects_days
 
 from relwatch.index.alerts import ALERT_COLUMNS, detect_alerts, scan
 from relwatch.index.params import IndexParams
 from relwatch.index.tone import estimate_hyper, expand_views, prepare
+from tests.index.synth import DAY0, Builder, random_effects_days
 
 PARAMS = IndexParams(by_publisher=False)
 SHAPE = {"tau": 0.05, "tau_u": 0.1, "sigma_e": 0.15, "articles": (3, 6), "sentences": (1, 4)}

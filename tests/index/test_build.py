@@ -9,8 +9,6 @@ import pandas as pd
 import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
-from tests.index.conftest import MODEL, insert_units
-from tests.index.synth import DAY0, Builder, random_effects_days
 
 from relwatch.core import db
 from relwatch.core.errors import InputError, NotFoundError
@@ -31,6 +29,8 @@ from relwatch.index import (
 )
 from relwatch.index.store import load_units
 from relwatch.index.tone import compute_points
+from tests.index.conftest import MODEL, insert_units
+from tests.index.synth import DAY0, Builder, random_effects_days
 
 NAME, VERSION = MODEL
 
@@ -72,9 +72,8 @@ def _day_points(url: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["id", "period", "source", "target", "computed_at"])
 
 
-@pytest.mark.postgres
-def test_build_is_idempotent_and_incremental(any_db_url: str):
-    url = any_db_url
+def test_build_is_idempotent_and_incremental(both_db_url: str):
+    url = both_db_url
     insert_units(url, _two_pairs())
     first = _build(url)
     assert first.full and first.days_recomputed == 40
@@ -111,7 +110,8 @@ def test_build_is_idempotent_and_incremental(any_db_url: str):
         hyper = Hyper.from_dict(stored[0].params["hyper"])
         units = load_units(s, model_name=NAME, model_version=VERSION)
         got = {(p.period, p.source, p.target, p.directed, p.seen_from): p.tone for p in stored}
-    want = compute_points(units, hyper, params, ["day"])["day"]
+    want = compute_points(units, hyper, params.resolved(hyper), ["day"])["day"]
+    assert hyper.publisher_countries == 2 and (want["seen_from"] == "USA").any()
     assert len(want) == len(got)
     for row in want.itertuples(index=False):
         key = (row.period.date(), row.source, row.target, bool(row.directed), row.seen_from)
@@ -128,17 +128,16 @@ def test_deleted_predictions_are_noticed(db_url: str):
     assert report.days_recomputed == 1
 
 
-@pytest.mark.postgres
-def test_place_only_pairs_are_excluded(any_db_url: str):
+def test_place_only_pairs_are_excluded(both_db_url: str):
     normal, venue = Builder(), Builder()
     venue.next_article, venue.next_sentence = 500, 500
     normal.article(DAY0, [0.5, 0.5])
     venue.article(DAY0, [-0.9, -0.9, -0.9])  # e.g. "talks held in Tokyo": JPN only a venue
     venue.article(DAY0, [-0.9], a="USA", b="CHN")
-    insert_units(any_db_url, normal.frame())
-    insert_units(any_db_url, venue.frame(), place_only=True)
-    _build(any_db_url)
-    with db.session_scope(any_db_url) as s:
+    insert_units(both_db_url, normal.frame())
+    insert_units(both_db_url, venue.frame(), place_only=True)
+    _build(both_db_url)
+    with db.session_scope(both_db_url) as s:
         series = query_series(s, source="KOR", target="JPN")
         assert series["volume"].tolist() == [2]
         assert series["tone_raw"].tolist() == pytest.approx([0.5])
@@ -308,8 +307,7 @@ def test_clear_errors(db_url: str):
             )
 
 
-@pytest.mark.postgres
-def test_index_rows_are_unique_per_key(any_db_url: str):
+def test_index_rows_are_unique_per_key(both_db_url: str):
     point = dict(
         grain="day",
         period=dt.date(2024, 3, 1),
@@ -342,13 +340,13 @@ def test_index_rows_are_unique_per_key(any_db_url: str):
         model_version="1",
         evidence=[1, 2],
     )
-    with db.session_scope(any_db_url) as s:
+    with db.session_scope(both_db_url) as s:
         s.add(IndexPoint(**point))
         s.add(IndexPoint(**{**point, "seen_from": "KOR"}))  # another view: allowed
         s.add(IndexAlert(**alert))
-    with db.session_scope(any_db_url) as s:
+    with db.session_scope(both_db_url) as s:
         assert s.scalars(select(IndexPoint.seen_from).order_by(IndexPoint.id)).all() == ["", "KOR"]
-    with pytest.raises(IntegrityError), db.session_scope(any_db_url) as s:
+    with pytest.raises(IntegrityError), db.session_scope(both_db_url) as s:
         s.add(IndexPoint(**point))
-    with pytest.raises(IntegrityError), db.session_scope(any_db_url) as s:
+    with pytest.raises(IntegrityError), db.session_scope(both_db_url) as s:
         s.add(IndexAlert(**alert))

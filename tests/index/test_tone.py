@@ -7,7 +7,6 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
-from tests.index.synth import DAY0, Builder, random_effects_days
 
 from relwatch.index.params import Hyper, IndexParams
 from relwatch.index.tone import (
@@ -17,6 +16,7 @@ from relwatch.index.tone import (
     prepare,
     variance_components,
 )
+from tests.index.synth import DAY0, Builder, random_effects_days
 
 #: Fixed hyperparameters for tests that check one mechanism at a time.
 FIXED = Hyper(

@@ -29,7 +29,7 @@ from relwatch.classify.data import (
 )
 from relwatch.classify.evaluate import Report, evaluate, plot_confusion
 from relwatch.classify.train import TrainedModel, TrainingArguments, load_scorer, train_model
-from relwatch.core.errors import ConfigError
+from relwatch.core.errors import ConfigError, InputError
 from relwatch.core.logging import get_logger
 from relwatch.core.models import LABELS
 
@@ -74,7 +74,7 @@ def load_training_data(
     names = [s.name for s in sets]
     duplicates = {n for n in names if names.count(n) > 1}
     if duplicates:
-        raise ValueError(f"dataset named twice: {', '.join(sorted(duplicates))}")
+        raise InputError(f"dataset named twice: {', '.join(sorted(duplicates))}")
     return sets
 
 

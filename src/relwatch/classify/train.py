@@ -25,7 +25,7 @@ from relwatch.classify.data import Example, cap
 from relwatch.classify.engine import softmax
 from relwatch.classify.markers import INPUT_FORMAT
 from relwatch.classify.meta import TFIDF_FILE, TOKENIZER_FILE, ModelMeta, read_meta, write_meta
-from relwatch.core.errors import ModelLoadError
+from relwatch.core.errors import DataError, ModelLoadError
 from relwatch.core.logging import get_logger
 from relwatch.core.models import LABELS
 
@@ -337,7 +337,7 @@ def train_tfidf(
     started = time.perf_counter()
     rows, weights = prepare_training_mix(train, args)
     if not rows:
-        raise ValueError("no training examples")
+        raise DataError("no training examples")
     texts = [e.model_input() for e in rows]
     labels = np.array([e.label_id for e in rows])
     if args.class_weights:
@@ -517,10 +517,10 @@ def train_transformer(
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelLoadError(f"base model {base!r} cannot be loaded: {first}") from None
     if not getattr(tokenizer, "is_fast", False):
-        raise ValueError(f"{base}: a fast tokenizer (tokenizer.json) is required for serving")
+        raise ModelLoadError(f"{base}: a fast tokenizer (tokenizer.json) is required for serving")
     rows, weights = prepare_training_mix(train, args)
     if not rows:
-        raise ValueError("no training examples")
+        raise DataError("no training examples")
     labels = np.array([e.label_id for e in rows])
     encoded = tokenizer(
         [e.model_input() for e in rows], truncation=True, max_length=args.max_length

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -18,6 +18,9 @@ from rich.text import Text
 
 from relwatch.cli._common import console, db_session, err_console, settings
 from relwatch.core.errors import InputError
+
+if TYPE_CHECKING:  # pandas is imported by the library when a command runs, not by --help
+    import pandas as pd
 
 index_app = typer.Typer(
     help=(
@@ -69,23 +72,21 @@ DirectedOpt = Annotated[
 ]
 
 
-def _date(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
+def _day(value: str, option: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
         raise InputError(f"{option} {value!r}: expected a date as YYYY-MM-DD") from None
 
 
-def _model(spec: str | None) -> tuple[str | None, str | None]:
-    """``NAME@VERSION`` → (NAME, VERSION); ``VERSION`` → (None, VERSION); None → (None, None)."""
-    if spec is None:
-        return None, None
-    name, sep, version = spec.strip().rpartition("@")
-    if (sep and not name) or not version:
-        raise InputError(f"--model {spec!r}: expected NAME@VERSION or VERSION")
-    return (name or None), version
+def _date(value: str | None, option: str) -> dt.date | None:
+    return None if value is None else _day(value, option)
+
+
+def _version(model: str | None) -> str | None:
+    from relwatch.flows.index import parse_model
+
+    return parse_model(model)[1]
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:
@@ -117,39 +118,31 @@ def build_cmd(
       relwatch index build --model relwatch-relation@3 --full
       relwatch index build --from 1987-03-01 --to 1987-03-31
     """
-    from relwatch.index import build_index, current_params, latest_prediction_model
+    from relwatch.flows.index import build
 
     first, last = _date(start, "--from"), _date(end, "--to")
-    name, version = _model(model)
-    with db_session() as session:
-        if name is None:
-            name, version = latest_prediction_model(session, version)
-        params = None
-        if weighting is not None:
-            base = current_params(session, model_name=name, model_version=version).to_dict()
-            params = {**base, "weighting": weighting}
-        with Progress(
-            TextColumn("[bold]index build[/] {task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err_console,
-        ) as bar:
-            task = bar.add_task("", total=3)
+    with Progress(
+        TextColumn("[bold]index build[/] {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+    ) as bar:
+        task = bar.add_task("", total=3)
 
-            def tick(stage: str, done: int, total: int) -> None:
-                bar.update(task, description=stage, completed=done, total=total)
+        def tick(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total)
 
-            report = build_index(
-                session,
-                model_name=name,
-                model_version=version,
-                start=first,
-                end=last,
-                params=params,
-                full=full,
-                progress=tick,
-            )
+        report = build(
+            settings=settings(),
+            model=model,
+            start=first,
+            end=last,
+            full=full,
+            weighting=weighting,
+            progress=tick,
+        )
+    name, version = report.model_name, report.model_version
     if report.days_recomputed == 0:
         console.print(f"index of {name}@{version} is up to date (0 days recomputed)")
         return
@@ -168,7 +161,8 @@ def build_cmd(
     )
 
 
-def _chart(frame, path: Path, title: str) -> None:  # noqa: ANN001 - pandas frame
+def _chart(frame: pd.DataFrame, path: Path, title: str) -> None:
+    """Tone with its interval band over volume bars, one PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -227,7 +221,7 @@ def show_cmd(
     a, b = parse_pair(pair)
     first, last = _date(start, "--from"), _date(end, "--to")
     with db_session() as session:
-        name, version = resolve_model(session, _model(model)[1])
+        name, version = resolve_model(session, _version(model))
         frame = query_series(
             session,
             source=a,
@@ -288,7 +282,7 @@ def alerts_cmd(
 
     first = _date(since, "--since")
     with db_session() as session:
-        name, version = resolve_model(session, _model(model)[1])
+        name, version = resolve_model(session, _version(model))
         found = list_alerts(session, pair=pair, since=first, model_version=version, limit=limit)
     if not found:
         console.print(f"no alerts ({name}@{version})")
@@ -314,6 +308,62 @@ def alerts_cmd(
     console.print("see the sentences: relwatch index evidence --pair A-B --date DAY")
 
 
+@index_app.command("shifts")
+def shifts_cmd(
+    n: Annotated[int, typer.Option("--top", "-n", min=1, help="How many pairs.")] = 5,
+    window: Annotated[
+        int, typer.Option(min=1, help="Days in each of the two windows compared.")
+    ] = 30,
+    end: ToOpt = None,
+    min_volume: Annotated[
+        int, typer.Option(min=1, help="Sentences a pair needs in each window.")
+    ] = 10,
+    directed: DirectedOpt = False,
+    model: ModelOpt = None,
+) -> None:
+    """The pairs whose tone moved most: the last --window days against the window before.
+
+    Examples:
+      relwatch index shifts
+      relwatch index shifts --top 10 --window 14 --to 1987-04-30
+    """
+    from relwatch.index import resolve_model, top_shifts
+
+    last = _date(end, "--to")
+    with db_session() as session:
+        name, version = resolve_model(session, _version(model))
+        frame = top_shifts(
+            session,
+            n=n,
+            window_days=window,
+            end=last,
+            min_volume=min_volume,
+            directed=directed,
+            model_version=version,
+        )
+    if frame.empty:
+        console.print(f"no pair has {min_volume}+ sentences in both windows ({name}@{version})")
+        return
+    table = Table(
+        title=f"largest shifts · last {window} days vs the {window} before · {name}@{version}"
+    )
+    for col in ("pair", "before", "after", "shift", "sentences (before → after)"):
+        table.add_column(col, justify="left" if col == "pair" else "right", no_wrap=True)
+    arrow = "→" if directed else "–"
+    for row in frame.itertuples():
+        colour = "red" if row.shift < 0 else "green"
+        table.add_row(
+            f"{row.source}{arrow}{row.target}",
+            _fmt(row.before, 2),
+            _fmt(row.after, 2),
+            f"[{colour}]{_fmt(row.shift, 2)}[/]",
+            f"{row.volume_before} → {row.volume_after}",
+        )
+    console.print(table)
+    top = frame.iloc[0]
+    console.print(f"chart: relwatch index show --pair {top.source}-{top.target} --grain week")
+
+
 @index_app.command("evidence")
 def evidence_cmd(
     pair: PairOpt,
@@ -332,16 +382,16 @@ def evidence_cmd(
     from relwatch.index import evidence, parse_pair
 
     a, b = parse_pair(pair)
-    first = _date(date, "--date")
+    first = _day(date, "--date")
     with db_session() as session:
         items = evidence(
             session,
             source=a,
             target=b,
-            start=first,  # type: ignore[arg-type]
+            start=first,
             end=_date(end, "--to"),
             directed=directed,
-            model_version=_model(model)[1],
+            model_version=_version(model),
             limit=limit,
         )
     for rank, item in enumerate(items, 1):
@@ -394,7 +444,7 @@ def export_cmd(
             directed=directed,
             start=_date(start, "--from"),
             end=_date(end, "--to"),
-            model_version=_model(model)[1],
+            model_version=_version(model),
         )
     console.print(f"wrote {n} rows to {output}")
 

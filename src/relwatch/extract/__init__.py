@@ -5,9 +5,10 @@ Public API (everything else is an implementation detail)::
     from relwatch.extract import Extractor, extract_pending, find_mentions
     units = Extractor().articles([text], [date])[0]     # SentenceUnit list
     rows = annotate_rows([{"id": 1, "text": t}], "sentence")  # the CLI's JSONL rows
-    stats = extract_pending(limit=1000)                 # database articles -> rows
+    stats = extract_pending(database_url, limit=1000)   # database articles -> rows
 """
 
+from relwatch.extract.files import ExtractFileStats, extract_file
 from relwatch.extract.gazetteer import Gazetteer, load_gazetteer
 from relwatch.extract.mentions import Mention, MentionFinder, find_mentions
 from relwatch.extract.pairs import CountryPair, country_pairs
@@ -24,6 +25,7 @@ from relwatch.extract.textrank import textrank
 
 __all__ = [
     "CountryPair",
+    "ExtractFileStats",
     "ExtractStats",
     "Extractor",
     "Gazetteer",
@@ -34,6 +36,7 @@ __all__ = [
     "annotate_rows",
     "country_pairs",
     "extract_batch",
+    "extract_file",
     "extract_pending",
     "find_mentions",
     "load_gazetteer",

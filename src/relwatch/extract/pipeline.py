@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from relwatch.core.errors import InputError
 from relwatch.core.logging import get_logger
-from relwatch.extract.gazetteer import load_gazetteer
 from relwatch.extract.mentions import Mention, MentionFinder, NerPolicy
 from relwatch.extract.pairs import CountryPair, countries, country_pairs
 from relwatch.extract.roles import RoleTagger
@@ -144,7 +144,7 @@ def annotate_rows(
     row's ISO ``date``.
     """
     if unit not in ("sentence", "article"):
-        raise ValueError(f"unit must be 'sentence' or 'article', not {unit!r}")
+        raise InputError(f"unit must be 'sentence' or 'article', not {unit!r}")
     extractor = extractor or Extractor()
     texts = [r["text"] for r in rows]
     if dates is None:
@@ -289,7 +289,7 @@ def extract_batch(
 
 
 def extract_pending(
-    url: str | None = None,
+    url: str,
     *,
     limit: int | None = None,
     batch_size: int = 100,
@@ -302,9 +302,9 @@ def extract_pending(
     from relwatch.core.models import Article
 
     if limit is not None and limit < 1:
-        raise ValueError("limit must be at least 1")
+        raise InputError("limit must be at least 1")
     if batch_size < 1:
-        raise ValueError("batch size must be at least 1")
+        raise InputError("batch size must be at least 1")
     extractor = extractor or Extractor()
     total = ExtractStats()
     started = time.perf_counter()
@@ -349,18 +349,3 @@ def extract_pending(
         seconds=round(total.seconds, 1),
     )
     return total
-
-
-def run_extract_job(params: dict[str, Any]) -> dict[str, Any]:
-    """Job handler body for the worker (``kind="extract"``): params ``limit``, ``batch_size``."""
-    stats = extract_pending(
-        limit=params.get("limit"), batch_size=int(params.get("batch_size", 100))
-    )
-    return {
-        "articles": stats.articles,
-        "sentences": stats.sentences,
-        "mentions": stats.mentions,
-        "pairs": stats.pairs,
-        "seconds": round(stats.seconds, 2),
-        "alias_version": load_gazetteer().version,
-    }

@@ -9,7 +9,7 @@ ministry", "Japanese officials") of a head that governs B; ``b->a`` the other wa
 no clear agent.
 
 Only the tokenizer, tok2vec and parser run (no tagger, lemmatizer or NER): the rules read
-dependency labels and word forms only, which keeps parsing at ~500 sentences/s on two cores.
+dependency labels and word forms only (~450 sentences/s on two idle cores, bench/roles.py).
 Only sentences with two or more countries are parsed, because roles and direction only
 matter for pairs.
 """
@@ -221,10 +221,6 @@ _VENUE_NOUNS = frozenset(
         "prices",
         "futures",
     }
-)
-# Of those, the ones that make even a country name or demonym a venue ("the Japan summit").
-_EVENT_NOUNS = frozenset(
-    {"summit", "talks", "meeting", "conference", "forum", "round", "olympics", "games"}
 )
 # Nouns that, placed "in" a capital, are that state's own government ("officials in Tokyo");
 # diplomats, envoys or ministers "in Beijing" are usually foreign, so they are not here.
@@ -506,21 +502,25 @@ def _role(tok: Any, m: Mention, dateline: int) -> Role:
     head = t.head
     if t.dep_ == "pobj" and head.lower_ in _LOCATIVE:
         govs = _governors(head)
-        if govs[0] in _NOT_A_VENUE:
+        gov = govs[0] if govs else ""  # a preposition at the root governs nothing
+        if gov in _NOT_A_VENUE:
             return "actor"  # "invest in China", "aimed at Japan": the country acted on
         if head.lower_ in _ALWAYS_PLACE:
             return "place"
-        if m.kind == "capital" and govs[0] in _RESIDENT_ACTORS:
+        if m.kind == "capital" and gov in _RESIDENT_ACTORS:
             return "actor"  # "officials in Washington said": the US government
         if m.kind == "capital" or any(g in _VENUE_HEADS for g in govs):
             return "place"
         return "actor"
     if t.dep_ == "pobj" and head.lower_ in ("to", "from") and m.kind == "capital":
         return "place" if head.head.lower_ in _MOTION else "actor"
-    if t.dep_ in _MODIFIER and head.i != t.i:
-        noun = head.lower_
-        if noun in _EVENT_NOUNS or (m.kind in ("capital", "name") and noun in _VENUE_NOUNS):
-            return "place"
+    if t.dep_ in _MODIFIER and head.i != t.i and head.lower_ in _VENUE_NOUNS:
+        if m.kind == "capital":
+            return "place"  # "the Hanoi summit", "Tokyo dealers", "Seoul's stock market"
+        text = tok.doc.text
+        hyphen = text[m.end : m.end + 1] == "-" or text[max(m.start - 1, 0) : m.start] == "-"
+        if m.kind == "name" and t.dep_ == "compound" and not hyphen:
+            return "place"  # "the Singapore summit"; not "U.S.-Japan talks", "Japan's markets"
     return "actor"
 
 
@@ -577,10 +577,19 @@ def _predicates(verb: Any) -> list[Any]:
 
 
 def _covers(tok: Any) -> frozenset[int]:
-    """Tokens a mention lies under: the ancestors of its phrase (not its conjunct sibling:
-    "A and B"), plus a participle modifying it ("Poland, backed by the US": under "backed")."""
-    base = _bare(tok)
-    out = {a.i for a in base.ancestors}
+    """Tokens a mention lies under: the ancestors of its phrase, up to the start of a
+    coordinated clause with its own subject ("North Korea fired, and Japan protested": Japan
+    is not under "fired"), not through a conjunct sibling ("A and B"); plus a participle
+    modifying it ("Poland, backed by the US": under "backed")."""
+    out: set[int] = set()
+    t = _bare(tok)
+    for _ in range(200):
+        if t.head.i == t.i:
+            break
+        if t.dep_ == "conj" and any(c.dep_ in _SUBJECT for c in t.children):
+            break
+        t = t.head
+        out.add(t.i)
     t = tok
     for _ in range(10):
         out.update(c.i for c in t.children if c.dep_ == "acl")

@@ -148,9 +148,10 @@ def _index_build(params: IndexBuildParams, settings: Settings) -> dict[str, Any]
     """Recompute the index for the days that have new predictions."""
     from relwatch.flows.index import build
 
-    return build(
+    report = build(
         settings=settings, model=params.model, start=params.start, end=params.end, full=params.full
     )
+    return report.to_dict()
 
 
 HANDLERS: dict[str, Handler] = {

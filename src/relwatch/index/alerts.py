@@ -7,10 +7,10 @@ sentence-in-article model and τ²·D the day-to-day variation of the true tone 
 expected to show anyway (τ² = ``Hyper.tau2_alert``, estimated from day-to-day differences on
 the median, so the shifts being looked for do not blunt the test). A day is *flagged* when
 |z| ≥ ``alert_z`` and the window has enough sentences and articles and the baseline enough
-sentences (minimum-volume rule). An *alert* is a
-flagged day with no flagged day of the same sign in the ``alert_cooldown_days`` before, so a
-lasting shift gives one alert at its onset. Everything a day's result depends on lies in a fixed
-window before it, which is what lets ``build_index`` recompute alerts incrementally.
+sentences (minimum-volume rule). An *alert* is a flagged day with no flagged day of the same
+sign in the ``alert_cooldown_days`` before, so a lasting shift gives one alert at its onset.
+Everything a day's result depends on lies in a fixed window before it, which is what lets
+``build_index`` recompute alerts incrementally.
 """
 
 from __future__ import annotations

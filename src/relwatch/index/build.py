@@ -251,6 +251,8 @@ def build_index(
     else:
         hyper = Hyper.from_dict(stored["hyper"])  # type: ignore[index]
     report.hyper = hyper.to_dict()
+    effective = p.resolved(hyper)  # by_publisher=None decided by the (frozen) estimates
+    report.params = effective.to_dict()
     if not dirty:
         tick("done", 3, 3)
         return report
@@ -275,8 +277,12 @@ def build_index(
         touched = set(zip(changed["lo"], changed["hi"], strict=True))
 
     tick("compute", 2, 3)
-    frames = compute_points(units, hyper, p) if len(units) else {g: pd.DataFrame() for g in GRAINS}
-    found = detect_alerts(units, hyper, p) if len(units) else pd.DataFrame()
+    frames = (
+        compute_points(units, hyper, effective)
+        if len(units)
+        else {g: pd.DataFrame() for g in GRAINS}
+    )
+    found = detect_alerts(units, hyper, effective) if len(units) else pd.DataFrame()
     stamp = {"params": p.to_dict(), "hyper": hyper.to_dict(), "version": INDEX_VERSION}
     common = {**model, "params": stamp, "computed_at": computed_at}
     for grain in GRAINS:

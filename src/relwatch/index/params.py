@@ -18,8 +18,11 @@ __all__ = ["DEFAULT_WEIGHTING", "GRAINS", "Hyper", "IndexParams"]
 
 GRAINS: tuple[str, ...] = ("day", "week", "month")
 
-#: Per-sentence weighting. Equal weights win on split-half reliability: see
-#: ``bench/index_weighting.py`` and the note on :attr:`IndexParams.weighting`.
+#: Per-sentence weighting. Equal weights: TextRank weights shrink the effective sample size
+#: (Kish, (Σw)² / Σw²) and pay only if central sentences carry a more reliable tone. Measure
+#: with ``bench/index_weighting.py`` (split-half reliability by article, within pairs); the
+#: demo database was not available when this default was set, so the choice rests on the
+#: Kish argument and the bench's synthetic check, and should be revisited on the demo figure.
 DEFAULT_WEIGHTING: Literal["equal", "textrank"] = "equal"
 
 
@@ -28,9 +31,7 @@ class IndexParams:
     """How the index is computed; every field is recorded with the points it produced.
 
     weighting: ``equal`` (every sentence counts once) or ``textrank`` (weight = the
-        sentence's TextRank importance, floored at ``min_weight``). Default ``equal``:
-        TextRank weights cost effective sample size (Kish) without a reliability gain
-        (split-half by article, ``bench/index_weighting.py``).
+        sentence's TextRank importance, floored at ``min_weight``); see ``DEFAULT_WEIGHTING``.
     level: coverage of the interval (0.90 = 90%).
     prior_days: length of the trailing window that sets a pair's prior level.
     prior_pseudo: weight of the grand mean blended into the trailing level, so a pair with
@@ -38,7 +39,9 @@ class IndexParams:
     moderation_df: prior degrees of freedom of the pooled variance mixed into the
         cluster-robust one (0 = pure cluster-robust; keeps few-article days sane).
     smooth_days: window of the smoothed day series.
-    by_publisher: also compute rows per publisher country (``seen_from``).
+    by_publisher: also compute rows per publisher country (``seen_from``); None (default)
+        decides on the data at each full build: split when the predictions come from two or
+        more publisher countries (one country's rows would repeat the all-publisher ones).
     alert_z: |z| a day (or window) must reach against its trailing baseline.
     alert_window_days: days pooled into the tested window (1 = the day alone).
     alert_min_volume / alert_min_articles: the window needs this many sentences/articles.
@@ -56,7 +59,7 @@ class IndexParams:
     prior_pseudo: float = 5.0
     moderation_df: float = 4.0
     smooth_days: int = 7
-    by_publisher: bool = True
+    by_publisher: bool | None = None
     alert_z: float = 3.5
     alert_window_days: int = 1
     alert_min_volume: int = 5
@@ -94,6 +97,12 @@ class IndexParams:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def resolved(self, hyper: Hyper) -> IndexParams:
+        """These params with ``by_publisher=None`` decided by the data ``hyper`` describes."""
+        if self.by_publisher is not None:
+            return self
+        return dataclasses.replace(self, by_publisher=hyper.publisher_countries >= 2)
+
     @property
     def reach_days(self) -> int:
         """How far ahead a day's data can change other days (prior, smoothing, alerts)."""
@@ -125,6 +134,24 @@ class Hyper:
     tau_pair2: float = 0.05
     tau2_alert: float = 0.02
     n_units: int = 0
+    publisher_countries: int = 0
+
+    def rounded(self, digits: int = 6) -> Hyper:
+        """The same figures to ``digits`` significant digits: what is stored is what is used."""
+
+        def r(x: float) -> float:
+            return float(f"{x:.{digits}g}")
+
+        return Hyper(
+            grand_mean=r(self.grand_mean),
+            sigma_e2=r(self.sigma_e2),
+            tau_u2=r(self.tau_u2),
+            tau2={g: r(v) for g, v in self.tau2.items()},
+            tau_pair2=r(self.tau_pair2),
+            tau2_alert=r(self.tau2_alert),
+            n_units=self.n_units,
+            publisher_countries=self.publisher_countries,
+        )
 
     @property
     def sigma2(self) -> float:
@@ -139,12 +166,13 @@ class Hyper:
             "grand_mean": self.grand_mean,
             "sigma_e2": self.sigma_e2,
             "tau_u2": self.tau_u2,
-            "sigma2": self.sigma2,
+            "sigma2": float(f"{self.sigma2:.6g}"),
             "tau2": dict(self.tau2),
             "tau_pair2": self.tau_pair2,
             "tau2_alert": self.tau2_alert,
-            "k": self.k,
+            "k": {g: float(f"{v:.4g}") for g, v in self.k.items()},
             "n_units": self.n_units,
+            "publisher_countries": self.publisher_countries,
         }
 
     @classmethod
@@ -157,4 +185,5 @@ class Hyper:
             tau_pair2=float(data["tau_pair2"]),
             tau2_alert=float(data.get("tau2_alert", data["tau2"]["day"])),
             n_units=int(data.get("n_units", 0)),
+            publisher_countries=int(data.get("publisher_countries", 0)),
         )

@@ -29,7 +29,6 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from relwatch.index.params import GRAINS, Hyper, IndexParams
 
@@ -252,7 +251,8 @@ def _trailing(
     )
 
 
-_CHI2_1_MEDIAN = float(stats.chi2.ppf(0.5, 1))
+#: Median of a χ² with one degree of freedom (scipy.special.chdtri(1, 0.5)).
+_CHI2_1_MEDIAN = 0.454936423119572
 
 
 def _moment_tau2(dev2: np.ndarray, noise: np.ndarray, extra: np.ndarray | None = None) -> float:
@@ -329,6 +329,7 @@ def estimate_hyper(units: pd.DataFrame, params: IndexParams) -> Hyper:
     views = expand_views(u, by_publisher=False)
     und = views[~views["directed"].astype(bool)].copy()
     hyper.n_units = len(und)
+    hyper.publisher_countries = int(u.loc[u["publisher"] != "", "publisher"].nunique())
     hyper.grand_mean = float((und["w"] * und["s"]).sum() / und["w"].sum())
     hyper.sigma_e2, hyper.tau_u2 = variance_components(und)
     day_agg = aggregate(und, "day")
@@ -365,7 +366,7 @@ def estimate_hyper(units: pd.DataFrame, params: IndexParams) -> Hyper:
         v = noise(pairs["W2"].to_numpy(), pairs["BB"].to_numpy(), pairs["W"].to_numpy())
         v = v + tau2["day"] * (pairs["Wd2"] / pairs["W"] ** 2).to_numpy()
         hyper.tau_pair2 = _moment_tau2((m - hyper.grand_mean) ** 2, v)
-    return hyper
+    return hyper.rounded()
 
 
 def _alert_tau2(day_agg: pd.DataFrame, noise: pd.Series, max_gap_days: int = 7) -> float:
@@ -387,10 +388,13 @@ def _alert_tau2(day_agg: pd.DataFrame, noise: pd.Series, max_gap_days: int = 7) 
 
 
 def _quantile(level: float, df: np.ndarray) -> np.ndarray:
+    """Two-sided t quantile (normal where df is 0 = infinite); scipy imported here because
+    importing it costs a second that the read-only commands should not pay."""
+    from scipy import special
+
     p = (1.0 + level) / 2.0
-    z = float(stats.norm.ppf(p))
     safe = np.where(df > 0, df, 1.0)
-    return np.where(df > 0, stats.t.ppf(p, safe), z)
+    return np.where(df > 0, special.stdtrit(safe, p), float(special.ndtri(p)))
 
 
 def compute_points(
@@ -405,7 +409,7 @@ def compute_points(
     before the first period you keep (``IndexParams.reach_days`` plus a month covers it).
     """
     u = prepare(units, params)
-    views = expand_views(u, by_publisher=params.by_publisher)
+    views = expand_views(u, by_publisher=bool(params.by_publisher))
     groups = views.drop_duplicates("gid").set_index("gid")[GROUP_COLS].sort_index()
     day_agg = aggregate(views, "day")
     out: dict[str, pd.DataFrame] = {}
