@@ -20,37 +20,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from sqlalchemy import delete, select  # noqa: E402
+from sqlalchemy import delete  # noqa: E402
 
-from relwatch.classify.stored import _base, _model_input, predict_stored_pairs  # noqa: E402
+from relwatch.classify.stored import model_inputs, page, predict_stored_pairs  # noqa: E402
 from relwatch.core.config import get_settings  # noqa: E402
 from relwatch.core.db import session_factory  # noqa: E402
-from relwatch.core.models import Pair, Prediction, Sentence  # noqa: E402
+from relwatch.core.models import Prediction  # noqa: E402
 from relwatch.serve.models import load_model  # noqa: E402
 
 
 def inputs(sessions, limit: int) -> list[str]:
     with sessions() as s:
-        rows = s.execute(
-            _base(
-                select(
-                    Pair.a,
-                    Pair.b,
-                    Pair.a_start,
-                    Pair.a_end,
-                    Pair.b_start,
-                    Pair.b_end,
-                    Pair.direction,
-                    Sentence.text,
-                )
-            )
-            .order_by(Pair.id)
-            .limit(limit)
-        ).all()
-    return [
-        _model_input(r.text, r.a, r.b, (r.a_start, r.a_end, r.b_start, r.b_end), r.direction)
-        for r in rows
-    ]
+        return model_inputs(page(s, [], limit=limit))
 
 
 def best_engine(engine, texts: list[str]) -> tuple[int, float]:

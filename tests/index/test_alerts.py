@@ -12,7 +12,7 @@ from relwatch.index.params import IndexParams
 from relwatch.index.tone import estimate_hyper, expand_views, prepare
 from tests.index.synth import DAY0, Builder, random_effects_days
 
-PARAMS = IndexParams(by_publisher=False)
+PARAMS = IndexParams(by_publisher=False, weighting="equal")
 SHAPE = {"tau": 0.05, "tau_u": 0.1, "sigma_e": 0.15, "articles": (3, 6), "sentences": (1, 4)}
 
 

@@ -27,6 +27,7 @@ from relwatch.index import (
     query_series,
     top_shifts,
 )
+from relwatch.index.params import DEFAULT_WEIGHTING
 from relwatch.index.store import load_units
 from relwatch.index.tone import compute_points
 from tests.index.conftest import MODEL, insert_units
@@ -269,11 +270,11 @@ def test_top_shifts_and_matrix(db_url: str):
 
 def test_changed_params_rebuild_everything_and_are_kept(db_url: str):
     insert_units(db_url, _two_pairs(days=10))
-    assert _build(db_url).params["weighting"] == "equal"
-    changed = _build(db_url, params={"weighting": "textrank"})
+    assert _build(db_url).params["weighting"] == DEFAULT_WEIGHTING == "textrank"
+    changed = _build(db_url, params={"weighting": "equal"})
     assert changed.full and changed.days_recomputed == 10
     kept = _build(db_url)  # no params: the stored ones
-    assert kept.days_recomputed == 0 and kept.params["weighting"] == "textrank"
+    assert kept.days_recomputed == 0 and kept.params["weighting"] == "equal"
     with pytest.raises(InputError, match="unknown index parameter"):
         _build(db_url, params={"weigthing": "equal"})
     with pytest.raises(InputError):

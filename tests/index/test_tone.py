@@ -26,7 +26,7 @@ FIXED = Hyper(
     tau2={"day": 0.01, "week": 0.005, "month": 0.002},
     tau_pair2=0.02,
 )
-PARAMS = IndexParams(by_publisher=False)
+PARAMS = IndexParams(by_publisher=False, weighting="equal")
 
 
 def _row(points: pd.DataFrame, day: dt.date, *, source="JPN", target="KOR", directed=False):

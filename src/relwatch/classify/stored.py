@@ -23,7 +23,13 @@ from relwatch.classify.markers import format_input
 from relwatch.core.errors import InputError
 from relwatch.core.models import LABELS, Article, Pair, Prediction, Sentence
 
-__all__ = ["StoredPredictStats", "pending_pairs", "predict_stored_pairs"]
+__all__ = [
+    "StoredPredictStats",
+    "model_inputs",
+    "page",
+    "pending_pairs",
+    "predict_stored_pairs",
+]
 
 DEFAULT_CHUNK = 2000
 
@@ -94,6 +100,41 @@ def _model_input(text: str, a: str, b: str, spans: tuple[int, ...], direction: s
     return format_input(text, a, b, a_span, b_span)
 
 
+def page(
+    session: Session, conditions: list[Any], *, after_id: int = 0, limit: int = DEFAULT_CHUNK
+) -> list[Any]:
+    """The next ``limit`` pairs after ``after_id`` that meet ``conditions``, with their text."""
+    return list(
+        session.execute(
+            _base(
+                select(
+                    Pair.id,
+                    Pair.sentence_id,
+                    Pair.a,
+                    Pair.b,
+                    Pair.a_start,
+                    Pair.a_end,
+                    Pair.b_start,
+                    Pair.b_end,
+                    Pair.direction,
+                    Sentence.text,
+                )
+            )
+            .where(Pair.id > after_id, *conditions)
+            .order_by(Pair.id)
+            .limit(limit)
+        ).all()
+    )
+
+
+def model_inputs(rows: list[Any]) -> list[str]:
+    """The marked sentences the model reads for ``page`` rows, actor as A."""
+    return [
+        _model_input(r.text, r.a, r.b, (r.a_start, r.a_end, r.b_start, r.b_end), r.direction)
+        for r in rows
+    ]
+
+
 def predict_stored_pairs(
     sessions: sessionmaker[Session],
     model: _Scorer,
@@ -123,33 +164,10 @@ def predict_stored_pairs(
     while stats.predicted < todo:
         want = min(chunk_size, todo - stats.predicted)
         with sessions() as session, session.begin():
-            rows = session.execute(
-                _base(
-                    select(
-                        Pair.id,
-                        Pair.sentence_id,
-                        Pair.a,
-                        Pair.b,
-                        Pair.a_start,
-                        Pair.a_end,
-                        Pair.b_start,
-                        Pair.b_end,
-                        Pair.direction,
-                        Sentence.text,
-                    )
-                )
-                .where(Pair.id > last_id, *conditions)
-                .order_by(Pair.id)
-                .limit(want)
-            ).all()
+            rows = page(session, conditions, after_id=last_id, limit=want)
             if not rows:
                 break
-            texts = [
-                _model_input(
-                    r.text, r.a, r.b, (r.a_start, r.a_end, r.b_start, r.b_end), r.direction
-                )
-                for r in rows
-            ]
+            texts = model_inputs(rows)
             t = time.perf_counter()
             probs = model.predict_proba(texts)
             stats.model_seconds += time.perf_counter() - t

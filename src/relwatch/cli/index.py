@@ -312,7 +312,7 @@ def alerts_cmd(
 def shifts_cmd(
     n: Annotated[int, typer.Option("--top", "-n", min=1, help="How many pairs.")] = 5,
     window: Annotated[
-        int, typer.Option(min=1, help="Days in each of the two windows compared.")
+        int, typer.Option(min=1, help="Covered days (days with data) in each window compared.")
     ] = 30,
     end: ToOpt = None,
     min_volume: Annotated[
@@ -321,7 +321,7 @@ def shifts_cmd(
     directed: DirectedOpt = False,
     model: ModelOpt = None,
 ) -> None:
-    """The pairs whose tone moved most: the last --window days against the window before.
+    """The pairs whose tone moved most: the last --window covered days against the ones before.
 
     Examples:
       relwatch index shifts
@@ -407,8 +407,9 @@ def evidence_cmd(
         console.print(head, highlight=False)
         console.print(text)
         where = item.url or item.external_id or "-"
+        copies = f" (+{item.repeats} identical in other stories)" if item.repeats else ""
         console.print(
-            Text(f"   {item.source_name or '?'} — {item.title or '(no title)'} — {where}"),
+            Text(f"   {item.source_name or '?'} — {item.title or '(no title)'} — {where}{copies}"),
             style="dim",
         )
 

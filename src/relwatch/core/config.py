@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from relwatch.core.errors import SettingsError
 
@@ -77,6 +77,49 @@ class Settings(BaseSettings):
         description="YAML source registry merged over the built-in one by name "
         "(add outlets, or switch one off with 'enabled: false').",
     )
+    api_host: str = Field("127.0.0.1", description="Interface `relwatch serve` listens on.")
+    api_port: int = Field(8000, ge=1, le=65535, description="Port `relwatch serve` listens on.")
+    api_key: SecretStr | None = Field(
+        None, description="Key for the admin routes (X-API-Key); unset = admin routes refused."
+    )
+    serve_model: str | None = Field(
+        None,
+        description="Model the API serves (models:/ URI, version or local folder); "
+        "unset = the registered model's champion, followed by hot reload.",
+    )
+    serve_threads: int = Field(
+        0, ge=0, description="onnxruntime threads per served model; 0 = all cores."
+    )
+    serve_batch_max_size: int = Field(
+        32, ge=1, le=1024, description="Most sentences the micro-batcher runs in one batch."
+    )
+    serve_batch_max_wait_ms: float = Field(
+        5.0, ge=0, le=1000, description="Longest a sentence waits for others to fill a batch."
+    )
+    serve_max_text_chars: int = Field(
+        5000, ge=1, description="Longest text one predict item may carry."
+    )
+    serve_max_items: int = Field(64, ge=1, description="Most items in one predict request.")
+    serve_max_article_chars: int = Field(
+        200_000, ge=1, description="Longest article text (given or fetched) analyze reads."
+    )
+    serve_model_cache_size: int = Field(
+        2, ge=0, description="Models loaded on demand (?model=) kept besides the default one."
+    )
+    serve_reload_interval_s: float = Field(
+        30.0, ge=0, description="Seconds between checks of the champion alias; 0 = no hot reload."
+    )
+    serve_url_allowlist: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Hosts, IPs or CIDR networks analyze may fetch although not public "
+        "(comma-separated or a JSON list).",
+    )
+    cache_ttl_s: int = Field(
+        86_400, ge=1, description="Seconds a cached prediction lives (Redis or in-process)."
+    )
+    cache_max_entries: int = Field(
+        50_000, ge=0, description="Size of the in-process prediction cache (no Redis)."
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -110,6 +153,22 @@ class Settings(BaseSettings):
         if value and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis:// or rediss://")
         return value or None
+
+    @field_validator("serve_url_allowlist", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> object:
+        """Env vars hold a JSON list or plain comma-separated entries."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json
+
+                try:
+                    return json.loads(text)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"not a JSON list: {exc.msg}") from None
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
 
     @field_validator("broker_url", "result_backend")
     @classmethod

@@ -123,8 +123,11 @@ class ModelRegistryError(ModelError):
 class PromotionRefused(ModelRegistryError):
     """The gate said no: the candidate trails the champion by more than the margin.
 
-    ``result`` is the registry's ``PromotionResult`` with both figures.
+    ``result`` is the registry's ``PromotionResult`` with both figures. A decision, not
+    bad input: the API answers 409 (the CLI exits 1).
     """
+
+    http_status = 409
 
     def __init__(self, message: str, result: object) -> None:
         self.result = result

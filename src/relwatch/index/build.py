@@ -28,7 +28,13 @@ from relwatch.core.models import IndexAlert, IndexPoint, Prediction, utcnow
 from relwatch.index import store
 from relwatch.index.alerts import detect_alerts
 from relwatch.index.params import GRAINS, Hyper, IndexParams
-from relwatch.index.tone import compute_points, estimate_hyper, period_start
+from relwatch.index.tone import (
+    FIGURE_COLUMNS,
+    GROUP_COLS,
+    compute_points,
+    estimate_hyper,
+    period_start,
+)
 
 __all__ = ["INDEX_VERSION", "BuildReport", "build_index", "current_params"]
 
@@ -129,25 +135,7 @@ def _dirty_pair_days(
 
 
 def _point_rows(frame: pd.DataFrame, grain: str, common: dict[str, Any]) -> list[dict[str, Any]]:
-    cols = [
-        "period",
-        "source",
-        "target",
-        "directed",
-        "seen_from",
-        "tone",
-        "tone_raw",
-        "ci_low",
-        "ci_high",
-        "volume",
-        "articles",
-        "sources",
-        "attention",
-        "n_conflict",
-        "n_neutral",
-        "n_cooperation",
-        "tone_smooth7",
-    ]
+    cols = ["period", *GROUP_COLS, *FIGURE_COLUMNS]
     rows = frame[cols].to_dict("records")
     for row in rows:
         row["directed"] = bool(row["directed"])

@@ -33,7 +33,7 @@ from relwatch.core.models import (
 )
 from relwatch.index import store
 from relwatch.index.params import GRAINS, IndexParams
-from relwatch.index.tone import prepare
+from relwatch.index.tone import FIGURE_COLUMNS, prepare
 
 __all__ = [
     "EXPORT_COLUMNS",
@@ -51,42 +51,9 @@ __all__ = [
     "top_shifts",
 ]
 
-SERIES_COLUMNS = [
-    "date",
-    "source",
-    "target",
-    "directed",
-    "tone",
-    "tone_raw",
-    "ci_low",
-    "ci_high",
-    "volume",
-    "articles",
-    "sources",
-    "attention",
-    "n_conflict",
-    "n_neutral",
-    "n_cooperation",
-    "tone_smooth7",
-    "model_version",
-]
-EXPORT_COLUMNS = [
-    "date",
-    "source",
-    "target",
-    "directed",
-    "tone",
-    "tone_raw",
-    "ci_low",
-    "ci_high",
-    "volume",
-    "articles",
-    "attention",
-    "n_conflict",
-    "n_neutral",
-    "n_cooperation",
-    "model_version",
-]
+SERIES_COLUMNS = ["date", "source", "target", "directed", *FIGURE_COLUMNS, "model_version"]
+#: The documented export: the series less the publisher count and the smoothed value.
+EXPORT_COLUMNS = [c for c in SERIES_COLUMNS if c not in ("sources", "tone_smooth7")]
 # Codes in use that ISO 3166 leaves to users (Kosovo).
 _EXTRA_CODES = {"XKX"}
 _PAIR = re.compile(r"^\s*([A-Za-z]{3})\s*[-/:]\s*([A-Za-z]{3})\s*$")
@@ -275,6 +242,8 @@ def top_shifts(
 ) -> pd.DataFrame:
     """Pairs whose tone moved most between the last ``window_days`` and the window before.
 
+    Windows count *covered* days (days with any index point), so a corpus with gaps (or a
+    crawler that was down) compares like with like; on a daily feed this is the calendar.
     Each window's tone is the sentence-weighted mean of the day points' raw tone; pairs need
     ``min_volume`` sentences in both windows. ``end`` defaults to the newest day with points.
     Columns: source, target, directed, before, after, shift, volume_before, volume_after.
@@ -295,8 +264,23 @@ def top_shifts(
     columns += ["volume_before", "volume_after"]
     if end is None:
         return pd.DataFrame(columns=columns)
-    split = end - dt.timedelta(days=window_days)
-    first = split - dt.timedelta(days=window_days)
+    covered = list(
+        session.scalars(
+            select(IndexPoint.period)
+            .where(*where, IndexPoint.period <= end)
+            .distinct()
+            .order_by(IndexPoint.period.desc())
+            .limit(2 * window_days + 1)
+        )
+    )
+    if len(covered) <= window_days:
+        return pd.DataFrame(columns=columns)
+    split = covered[window_days]  # the after-window holds the days past it
+    first = (
+        covered[2 * window_days]
+        if len(covered) > 2 * window_days
+        else covered[-1] - dt.timedelta(days=1)
+    )
     rows = session.execute(
         select(
             IndexPoint.source,
@@ -442,7 +426,7 @@ def export_index(
     return len(frame)
 
 
-@dataclass(frozen=True)
+@dataclass
 class EvidenceItem:
     """One sentence behind a figure, with both countries marked and its provenance."""
 
@@ -469,6 +453,9 @@ class EvidenceItem:
     direction: str | None
     model_name: str
     model_version: str
+
+    repeats: int = 0
+    """Other ranked sentences with the same text (wire copies), folded into this one."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -536,7 +523,9 @@ def evidence(
     u["contribution"] = u["w"] * u["s"] / u["w"].sum()
     sign = np.sign(figure) or 1.0
     u["rank"] = u["contribution"] * sign
-    u = u.sort_values(["rank", "prediction_id"], ascending=[False, True]).head(limit)
+    # Wire services repeat a sentence across updates of a story: rank a few more than
+    # asked, then fold identical sentences into the first, so the list is `limit` distinct.
+    u = u.sort_values(["rank", "prediction_id"], ascending=[False, True]).head(limit * 4)
     details = {
         row.id: row
         for row in session.execute(
@@ -560,9 +549,16 @@ def evidence(
             .where(Prediction.id.in_([int(i) for i in u["prediction_id"]]))
         )
     }
-    items = []
+    items: list[EvidenceItem] = []
+    seen: dict[str, EvidenceItem] = {}
     for row in u.itertuples(index=False):
         d = details[int(row.prediction_id)]
+        key = " ".join(d.text.split()).lower()
+        if key in seen:
+            seen[key].repeats += 1
+            continue
+        if len(items) == limit:
+            continue
         spans = [(d.a_start, d.a_end), (d.b_start, d.b_end)]
         items.append(
             EvidenceItem(
@@ -591,4 +587,5 @@ def evidence(
                 model_version=version,
             )
         )
+        seen[key] = items[-1]
     return items

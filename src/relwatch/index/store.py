@@ -301,29 +301,36 @@ def stored_params(
     )
 
 
-def latest_prediction_model(session: Session, version: str | None = None) -> tuple[str, str]:
-    """(name, version) of the model with the newest prediction (of ``version`` if given)."""
-    stmt = select(Prediction.model_name, Prediction.model_version)
+def _latest_model(
+    session: Session, table: Any, stamp: Any, version: str | None, missing: str
+) -> tuple[str, str]:
+    stmt = select(table.model_name, table.model_version)
     if version is not None:
-        stmt = stmt.where(Prediction.model_version == version)
-    row = session.execute(
-        stmt.order_by(Prediction.created_at.desc(), Prediction.id.desc()).limit(1)
-    ).first()
+        stmt = stmt.where(table.model_version == version)
+    row = session.execute(stmt.order_by(stamp.desc(), table.id.desc()).limit(1)).first()
     if row is None:
         what = f"model version {version}" if version else "any model"
-        raise NotFoundError(f"no predictions of {what} in the database; run relwatch predict first")
+        raise NotFoundError(missing.format(what=what))
     return str(row[0]), str(row[1])
+
+
+def latest_prediction_model(session: Session, version: str | None = None) -> tuple[str, str]:
+    """(name, version) of the model with the newest prediction (of ``version`` if given)."""
+    return _latest_model(
+        session,
+        Prediction,
+        Prediction.created_at,
+        version,
+        "no predictions of {what} in the database; run relwatch predict first",
+    )
 
 
 def latest_index_model(session: Session, version: str | None = None) -> tuple[str, str]:
     """(name, version) of the model with the most recently computed index points."""
-    stmt = select(IndexPoint.model_name, IndexPoint.model_version)
-    if version is not None:
-        stmt = stmt.where(IndexPoint.model_version == version)
-    row = session.execute(
-        stmt.order_by(IndexPoint.computed_at.desc(), IndexPoint.id.desc()).limit(1)
-    ).first()
-    if row is None:
-        what = f"model version {version}" if version else "any model"
-        raise NotFoundError(f"no index points for {what}; run relwatch index build first")
-    return str(row[0]), str(row[1])
+    return _latest_model(
+        session,
+        IndexPoint,
+        IndexPoint.computed_at,
+        version,
+        "no index points for {what}; run relwatch index build first",
+    )

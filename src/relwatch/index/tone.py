@@ -33,6 +33,7 @@ import pandas as pd
 from relwatch.index.params import GRAINS, Hyper, IndexParams
 
 __all__ = [
+    "FIGURE_COLUMNS",
     "GROUP_COLS",
     "POINT_COLUMNS",
     "aggregate",
@@ -47,9 +48,8 @@ __all__ = [
 ]
 
 GROUP_COLS = ["source", "target", "directed", "seen_from"]
-POINT_COLUMNS = [
-    *GROUP_COLS,
-    "period",
+#: The figures of one index point, declared once for the build, the store and the readers.
+FIGURE_COLUMNS = [
     "tone",
     "tone_raw",
     "ci_low",
@@ -63,6 +63,7 @@ POINT_COLUMNS = [
     "n_cooperation",
     "tone_smooth7",
 ]
+POINT_COLUMNS = [*GROUP_COLS, "period", *FIGURE_COLUMNS]
 _SUM_COLS = ["W", "W2", "SW", "BB", "Wd2", "volume", "articles"]
 _TAU2_FLOOR = 1e-4
 _DAY_SHIFT = 1 << 22  # keeps day ordinals positive for any plausible date

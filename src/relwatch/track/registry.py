@@ -421,6 +421,16 @@ def resolve_model(spec: str, *, settings: Settings) -> tuple[Path, str | None]:
     return _download_package(client, name, mv, settings), str(mv.version)
 
 
+def alias_version(alias: str, *, settings: Settings, name: str | None = None) -> str | None:
+    """The version ``alias`` points at (None when unset): a cheap poll for hot reload,
+    which downloads nothing."""
+    client = get_client(settings)
+    name = name or settings.registered_model
+    _require_model(client, name)
+    mv = _alias_version(client, name, alias)
+    return None if mv is None else str(mv.version)
+
+
 def describe(info: VersionInfo) -> dict[str, Any]:
     """A JSON-friendly view of a version (for the API and ``--json`` output)."""
     return {
@@ -443,6 +453,7 @@ __all__ = [
     "PromotionResult",
     "RollbackResult",
     "VersionInfo",
+    "alias_version",
     "describe",
     "list_models",
     "log_relation_model",
