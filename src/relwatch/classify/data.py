@@ -21,12 +21,13 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from relwatch.classify.markers import format_input
 from relwatch.core.errors import DataError
-from relwatch.core.jsonl import MAX_ROW_BYTES
+from relwatch.core.jsonl import MAX_ROW_BYTES, JsonlReport, iter_jsonl
 from relwatch.core.models import LABELS
 
 Span = tuple[int, int]
@@ -148,6 +149,11 @@ def split_of(text: str, *, seed: int = 13, validation: float = 0.15, test: float
     return "train"
 
 
+# Sets whose held-out share differs from the run's fractions: the pair-contrast set is
+# small and is the only pair-level gate, so 30% of its sentences (about 300 pairs) are held out.
+SPLIT_FRACTIONS: dict[str, tuple[float, float]] = {"pair_contrast": (0.15, 0.30)}
+
+
 def split_examples(
     examples: Sequence[Example], *, seed: int = 13, validation: float = 0.15, test: float = 0.15
 ) -> dict[str, list[Example]]:
@@ -158,6 +164,14 @@ def split_examples(
     for example in examples:
         out[split_of(example.text, seed=seed, validation=validation, test=test)].append(example)
     return out
+
+
+def split_dataset(
+    dataset: Dataset, *, seed: int = 13, validation: float = 0.15, test: float = 0.15
+) -> dict[str, list[Example]]:
+    """:func:`split_examples` with the set's own fractions where ``SPLIT_FRACTIONS`` has them."""
+    validation, test = SPLIT_FRACTIONS.get(dataset.name, (validation, test))
+    return split_examples(dataset.examples, seed=seed, validation=validation, test=test)
 
 
 # --------------------------------------------------------------------------- file helpers
@@ -173,6 +187,18 @@ def _read_lines(path: Path) -> Iterator[tuple[int, str]]:
             line = line.rstrip("\n").rstrip("\r")
             if line.strip():
                 yield number, line
+
+
+def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Rows of a JSON-lines data file; training data is strict: the first bad line is an error."""
+    report = JsonlReport()
+    for number, row in iter_jsonl(path, report=report):
+        if report.skipped:
+            break
+        yield number, row
+    if report.skipped:
+        line, why = report.errors[0]
+        raise DataError(f"{path}:{line}: {why}")
 
 
 def _int_label(raw: str, mapping: dict[int, Any], path: Path, line: int) -> int:
@@ -364,11 +390,7 @@ def load_newsmtsc(data_dir: Path, files: Sequence[str] = ("train",)) -> Dataset:
     examples = []
     for name in files:
         path = data_dir / "newsmtsc" / f"{name}.jsonl"
-        for number, line in _read_lines(path):
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{number}: invalid JSON ({exc.msg})") from None
+        for number, row in _jsonl_rows(path):
             text = row.get("sentence_normalized", "")
             for target in row.get("targets", []):
                 value = _int_label(str(target.get("polarity")), NEWSMTSC, path, number)
@@ -386,20 +408,84 @@ def load_newsmtsc(data_dir: Path, files: Sequence[str] = ("train",)) -> Dataset:
     return Dataset("newsmtsc", examples, origin=str(data_dir / "newsmtsc"))
 
 
+def load_directed_contrast(data_dir: Path) -> Dataset:
+    """directed_sentiment sentences labelled for two or more *different* pairs, with their
+    neutral rows: the corpus's only same-sentence/different-pair evidence (13 sentences)."""
+    rows = load_directed_sentiment(data_dir).examples
+    by_sentence: dict[str, dict[tuple[Any, Any], Example]] = {}
+    for e in rows:
+        by_sentence.setdefault(normalize_sentence(e.text), {}).setdefault((e.a_span, e.b_span), e)
+    examples = [
+        replace(e, dataset="directed_contrast")
+        for pairs in by_sentence.values()
+        if len(pairs) > 1 and all(a and b for a, b in pairs)
+        for e in pairs.values()
+    ]
+    return Dataset("directed_contrast", examples, origin=str(data_dir / "directed_sentiment"))
+
+
+PAIR_CONTRAST_FILE = "pair_contrast.jsonl"
+
+
+def pair_contrast_rows() -> list[dict[str, Any]]:
+    """The bundled pair-contrast sentences as written: text, mentions (code, surface, span,
+    role: actor / place / reporter) and every pair's label and direction."""
+    text = resources.files("relwatch.classify").joinpath("data", PAIR_CONTRAST_FILE)
+    rows = []
+    for number, line in enumerate(text.read_text("utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                where = f"{PAIR_CONTRAST_FILE}:{number}"
+                raise DataError(f"{where}: invalid JSON ({exc.msg})") from None
+    return rows
+
+
+def load_pair_contrast(data_dir: Path | None = None) -> Dataset:
+    """relwatch's own multi-country sentences with *every* pair labelled (ships with the
+    package): the same sentence holds cooperating, conflicting and merely co-mentioned
+    pairs, so only a model that reads the markers can get them right."""
+    examples = []
+    for row in pair_contrast_rows():
+        mentions = {m["code"]: m for m in row["mentions"]}
+        for pair in row["pairs"]:
+            a, b = mentions[pair["a"]], mentions[pair["b"]]
+            examples.append(
+                Example(
+                    row["text"],
+                    pair["label"],
+                    "pair_contrast",
+                    source=a["surface"],
+                    target=b["surface"],
+                    a_span=(a["span"][0], a["span"][1]),
+                    b_span=(b["span"][0], b["span"][1]),
+                    direction=pair.get("direction"),
+                )
+            )
+    return Dataset("pair_contrast", examples, origin=f"relwatch.classify/data/{PAIR_CONTRAST_FILE}")
+
+
 LOADERS = {
     "conflibert": load_conflibert,
     "keep_it_local": load_keep_it_local,
     "directed_sentiment": load_directed_sentiment,
+    "directed_contrast": load_directed_contrast,
     "seed_sample": load_seed_sample,
     "newsmtsc": load_newsmtsc,
+    "pair_contrast": load_pair_contrast,
 }
+# Sets that ship with the package and need no data directory.
+BUNDLED = frozenset({"pair_contrast"})
 
 
-def load_named(name: str, data_dir: Path) -> Dataset:
-    """Load a shared set by name; unknown names get a clear error listing the choices."""
+def load_named(name: str, data_dir: Path | None) -> Dataset:
+    """Load a shared or bundled set by name; unknown names get a clear error listing the choices."""
     if name not in LOADERS:
         raise DataError(f"unknown dataset {name!r}; choose from {', '.join(LOADERS)}")
-    return LOADERS[name](data_dir)
+    if data_dir is None and name not in BUNDLED:
+        raise DataError(f"dataset {name!r} needs the data directory (RELWATCH_DATA_DIR)")
+    return LOADERS[name](data_dir)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- generic import
@@ -434,13 +520,7 @@ def load_table(path: Path, dataset: str | None = None) -> Dataset:
     suffix = path.suffix.lower()
     examples = []
     if suffix in {".jsonl", ".ndjson"}:
-        for number, line in _read_lines(path):
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{number}: invalid JSON ({exc.msg})") from None
-            if not isinstance(row, dict):
-                raise DataError(f"{path}:{number}: expected a JSON object")
+        for number, row in _jsonl_rows(path):
             examples.append(_row_example(row, name, f"{path}:{number}"))
     elif suffix in {".csv", ".tsv", ".tab"}:
         with path.open(encoding="utf-8", newline="") as handle:
@@ -537,8 +617,6 @@ def load_any(spec: str | Path, data_dir: Path | None = None) -> Dataset:
     """A shared set by name (``conflibert``) or a user file path."""
     text = str(spec)
     if text in LOADERS:
-        if data_dir is None:
-            raise DataError(f"dataset {text!r} needs the data directory (RELWATCH_DATA_DIR)")
         return load_named(text, data_dir)
     path = Path(text)
     if not path.exists():

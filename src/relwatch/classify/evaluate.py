@@ -130,6 +130,8 @@ class Report:
     per_class: dict[str, dict[str, float]]
     confusion: list[list[int]]
     by_source: dict[str, Report] = field(default_factory=dict)
+    contrast: dict[str, float] = field(default_factory=dict)
+    """Pair-level figures on sentences with several labelled pairs (:func:`contrast_metrics`)."""
 
     def metrics(self, prefix: str) -> dict[str, float]:
         """Flat metrics for MLflow, e.g. ``test_macro_f1``, ``test.conflibert_macro_f1``."""
@@ -141,6 +143,8 @@ class Report:
         }
         if self.coop_conflict_accuracy is not None:
             out[f"{prefix}_coop_conflict_accuracy"] = self.coop_conflict_accuracy
+        for key, value in self.contrast.items():
+            out[f"{prefix}_{key}"] = value
         for label, stats in self.per_class.items():
             for key in ("precision", "recall", "f1"):
                 out[f"{prefix}_{label}_{key}"] = stats[key]
@@ -159,13 +163,57 @@ class Report:
             "per_class": self.per_class,
             "confusion": self.confusion,
             "by_source": {k: v.to_dict() for k, v in self.by_source.items()},
+            "contrast": self.contrast,
         }
 
 
+def contrast_metrics(
+    groups: Sequence[str], y_true: Sequence[int], probs: np.ndarray
+) -> dict[str, float]:
+    """How a model tells apart the pairs of one sentence (``groups``: a sentence key per row).
+
+    - ``contrast_sentences``: sentences with two or more labelled pairs;
+    - ``contrast_spread``: mean over them of the widest gap, over labels, between two of
+      their pairs' probabilities (0 for a model that ignores which pair is marked);
+    - ``mixed_sentences`` / ``mixed_all_right``: sentences holding both a cooperating and a
+      conflicting pair, and the share of them where *every* polar pair is on the right
+      side (P(cooperation) vs P(conflict), as in coop-vs-conflict accuracy).
+
+    Empty when no sentence has two pairs.
+    """
+    y = np.asarray(y_true, dtype=int)
+    probs = np.asarray(probs, dtype=float)
+    keys = np.asarray(groups)
+    spreads, mixed_right = [], []
+    for key in dict.fromkeys(keys.tolist()):
+        rows = np.flatnonzero(keys == key)
+        if len(rows) < 2:
+            continue
+        p = probs[rows]
+        spreads.append(float((p.max(axis=0) - p.min(axis=0)).max()))
+        gold = y[rows]
+        if (gold == CONFLICT).any() and (gold == COOPERATION).any():
+            polar = (gold == CONFLICT) | (gold == COOPERATION)
+            side = np.where(p[:, COOPERATION] >= p[:, CONFLICT], COOPERATION, CONFLICT)
+            mixed_right.append(bool((side[polar] == gold[polar]).all()))
+    if not spreads:
+        return {}
+    out = {"contrast_sentences": float(len(spreads)), "contrast_spread": float(np.mean(spreads))}
+    if mixed_right:
+        out["mixed_sentences"] = float(len(mixed_right))
+        out["mixed_all_right"] = float(np.mean(mixed_right))
+    return out
+
+
 def evaluate(
-    name: str, y_true: Sequence[int], probs: np.ndarray, sources: Sequence[str] | None = None
+    name: str,
+    y_true: Sequence[int],
+    probs: np.ndarray,
+    sources: Sequence[str] | None = None,
+    groups: Sequence[str] | None = None,
 ) -> Report:
-    """Every figure for one set, plus a per-source breakdown when sources are given."""
+    """Every figure for one set, plus a per-source breakdown when sources are given and the
+    pair-level figures when ``groups`` (one sentence key per row) are given."""
     y = np.asarray(y_true, dtype=int)
     probs = np.asarray(probs, dtype=float)
     if probs.shape != (len(y), len(LABELS)):
@@ -182,11 +230,16 @@ def evaluate(
         per_class=per_class(matrix),
         confusion=matrix.tolist(),
     )
+    if groups is not None and len(y):
+        report.contrast = contrast_metrics(groups, y, probs)
     if sources is not None:
         src = np.asarray(sources)
+        keys = None if groups is None else np.asarray(groups)
         for source in sorted(set(src.tolist())):
             mask = src == source
-            report.by_source[source] = evaluate(source, y[mask], probs[mask])
+            report.by_source[source] = evaluate(
+                source, y[mask], probs[mask], groups=None if keys is None else keys[mask]
+            )
     return report
 
 

@@ -35,7 +35,7 @@ from relwatch.classify.meta import (
     read_meta,
     write_meta,
 )
-from relwatch.core.errors import ExportError
+from relwatch.core.errors import ExportError, ModelError
 from relwatch.core.logging import get_logger
 
 log = get_logger(__name__)
@@ -147,20 +147,25 @@ def _export_transformer(model_dir: Path, work: Path, meta: ModelMeta, opset: int
     import numpy as np
     import onnxruntime as ort
     import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoTokenizer
     from transformers.utils import logging as hf_logging
+
+    from relwatch.classify.train import load_torch_model, model_logits
 
     hf_logging.disable_progress_bar()
 
     if not (model_dir / TOKENIZER_FILE).is_file():
         raise ExportError(f"{model_dir}: {TOKENIZER_FILE} is missing (save a fast tokenizer)")
     labels = meta.labels
-    model = AutoModelForSequenceClassification.from_pretrained(model_dir)
+    try:
+        model = load_torch_model(model_dir, meta)
+    except ModelError as exc:
+        raise ExportError(str(exc)) from None
     model.eval()
-    if not labels or model.config.num_labels != len(labels):
+    outputs = getattr(model, "num_labels", None) or model.config.num_labels
+    if not labels or outputs != len(labels):
         raise ExportError(
-            f"{model_dir}: model has {model.config.num_labels} outputs but relwatch.json "
-            f"lists labels {labels}"
+            f"{model_dir}: model has {outputs} outputs but relwatch.json lists labels {labels}"
         )
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     max_length = meta.max_length
@@ -184,7 +189,7 @@ def _export_transformer(model_dir: Path, work: Path, meta: ModelMeta, opset: int
             self.inner = inner
 
         def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
-            return self.inner(**dict(zip(names, inputs, strict=True))).logits
+            return model_logits(self.inner, dict(zip(names, inputs, strict=True)))
 
     # eval() on the wrapper: export restores the wrapper's mode afterwards, and a fresh
     # Module is in training mode — that would switch dropout on in the inner model.
@@ -247,6 +252,8 @@ def _quantize(fp32: Path, int8: Path, recipe: str) -> None:
     ]
     ffn_out = [n for n in matmuls if n.endswith("/output/dense/MatMul") and "attention" not in n]
     ffn_in = [n for n in matmuls if "/intermediate/" in n]
+    # The pair head's Linear layers export as Gemm, which no recipe quantizes: the label is
+    # decided in fp32 from the pooled vectors.
     exclude = {
         "full": [],
         "keep-ffn-out": ffn_out,

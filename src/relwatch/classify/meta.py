@@ -50,6 +50,10 @@ class ModelMeta:
     quantization: dict[str, Any] | None = None
     files: dict[str, int] = field(default_factory=dict)
     onnx_opset: int | None = None
+    pooling: Literal["cls", "entity-start"] = "cls"
+    """The head: ``cls`` (a sentence classifier; packages written before the field existed)
+    or ``entity-start`` (states at the pair's markers, ``classify.pairmodel``). Serving is
+    the same for both: the ONNX graph finds the markers itself."""
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, where: str = META_FILE) -> ModelMeta:
@@ -81,6 +85,8 @@ class ModelMeta:
             raise ModelError(f"{where}: temperature must be > 0, not {meta.temperature}")
         if meta.max_length < 1:
             raise ModelError(f"{where}: max_length must be >= 1")
+        if meta.pooling not in ("cls", "entity-start"):
+            raise ModelError(f"{where}: 'pooling' must be 'cls' or 'entity-start'")
         return meta
 
     def to_dict(self) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from relwatch.cli import collect, extract, index, jobs, models, system, train
+from relwatch.cli import collect, extract, index, jobs, models, serve, system, train
 from relwatch.cli._common import run_app
 
 __all__ = ["app", "main"]
@@ -30,7 +30,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (system, jobs, collect, extract, train, models, index):
+for module in (system, jobs, collect, extract, train, models, index, serve):
     module.register(app)
 
 

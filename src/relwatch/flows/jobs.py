@@ -21,6 +21,7 @@ from relwatch.flows.params import (
     JobParams,
     PredictDbParams,
     PredictFileParams,
+    PredictTextsParams,
     TrainParams,
 )
 
@@ -154,6 +155,25 @@ def _index_build(params: IndexBuildParams, settings: Settings) -> dict[str, Any]
     return report.to_dict()
 
 
+def _predict_texts(params: PredictTextsParams, settings: Settings) -> dict[str, Any]:
+    """Classify many texts (bulk form of the API's predict); the answers are the result."""
+    from relwatch.serve.models import load_model
+    from relwatch.serve.relations import TextItem, predict_items_sync
+
+    loaded = load_model(
+        params.model or settings.serve_model, settings=settings, threads=settings.serve_threads
+    )
+    model = {"name": loaded.name, "version": loaded.version}
+    items = [TextItem(t.text, t.source, t.target) for t in params.texts]
+    answers = predict_items_sync(loaded.engine, model, items, params.lang)
+    return {
+        "model": model,
+        "texts": len(items),
+        "pairs": sum(len(a["pairs"]) for a in answers),
+        "items": answers,
+    }
+
+
 HANDLERS: dict[str, Handler] = {
     "doctor": _doctor,
     "crawl": _crawl,
@@ -163,6 +183,7 @@ HANDLERS: dict[str, Handler] = {
     "predict": _predict,
     "predict_db": _predict_db,
     "index_build": _index_build,
+    "predict_texts": _predict_texts,
 }
 
 

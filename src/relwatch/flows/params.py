@@ -8,8 +8,9 @@ later or quietly runs on the defaults. Unknown keys are refused for the same rea
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -32,13 +33,24 @@ __all__ = [
     "JobParams",
     "PredictDbParams",
     "PredictFileParams",
+    "PredictTextsParams",
+    "TextItem",
     "TrainParams",
     "parse_params",
+    "server_paths",
 ]
+
+#: Most texts one predict_texts job takes (its result is stored in the job row).
+MAX_JOB_TEXTS = 10_000
+MAX_JOB_TEXT_CHARS = 20_000
+_REGISTRY_SPEC = re.compile(r"^(models:/.+|\d+)$")
 
 
 class JobParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: True where ``model`` is a model spec, which may name a local folder.
+    model_is_spec: ClassVar[bool] = False
 
 
 class DoctorParams(JobParams):
@@ -106,6 +118,8 @@ class TrainParams(JobParams):
 class PredictFileParams(JobParams):
     """Label a JSON-lines file with a model spec (default: the champion)."""
 
+    model_is_spec: ClassVar[bool] = True
+
     input: Path
     output: Path
     model: str | None = None
@@ -124,6 +138,8 @@ class PredictFileParams(JobParams):
 
 class PredictDbParams(JobParams):
     """Classify stored pairs a model version has not seen (default: the champion)."""
+
+    model_is_spec: ClassVar[bool] = True
 
     model: str | None = None
     start: dt.date | None = Field(None, description="First article date (YYYY-MM-DD).")
@@ -152,6 +168,32 @@ class IndexBuildParams(JobParams):
         return self
 
 
+class TextItem(BaseModel):
+    """One text of a ``predict_texts`` job; the pair is optional (ISO3 codes or names)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: str = Field(min_length=1, max_length=MAX_JOB_TEXT_CHARS)
+    source: str | None = Field(None, min_length=1, max_length=100)
+    target: str | None = Field(None, min_length=1, max_length=100)
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> TextItem:
+        if (self.source is None) != (self.target is None):
+            raise ValueError("give both source and target, or neither")
+        return self
+
+
+class PredictTextsParams(JobParams):
+    """Classify many texts (every pair in each, or the given pair); results in the job."""
+
+    model_is_spec: ClassVar[bool] = True
+
+    texts: list[TextItem] = Field(min_length=1, max_length=MAX_JOB_TEXTS)
+    model: str | None = Field(None, description="Model spec; default: the served model.")
+    lang: Literal["en", "ko"] = Field("en", description="Language of the explanations.")
+
+
 JOB_PARAMS: dict[str, type[JobParams]] = {
     "doctor": DoctorParams,
     "crawl": CrawlParams,
@@ -161,6 +203,7 @@ JOB_PARAMS: dict[str, type[JobParams]] = {
     "predict": PredictFileParams,
     "predict_db": PredictDbParams,
     "index_build": IndexBuildParams,
+    "predict_texts": PredictTextsParams,
 }
 
 
@@ -173,6 +216,21 @@ def parse_params(kind: str, raw: dict[str, Any] | None) -> JobParams:
         return model.model_validate(raw or {})
     except ValidationError as exc:
         raise InputError(f"{kind} job: {describe(exc)}") from None
+
+
+def server_paths(params: JobParams) -> list[str]:
+    """Parameters that name files or folders on the machine that runs the job.
+
+    A face open to other machines (the API) gates these: a path given over HTTP would let a
+    caller read or write the server's disk. A ``model`` that is not a registry spec
+    (``models:/…`` or a version number) is a local folder too.
+    """
+    found = [name for name in type(params).model_fields if isinstance(getattr(params, name), Path)]
+    model = getattr(params, "model", None)
+    is_local = isinstance(model, str) and not _REGISTRY_SPEC.match(model.strip())
+    if type(params).model_is_spec and model and is_local:
+        found.append("model")
+    return found
 
 
 def describe(exc: ValidationError) -> str:

@@ -11,7 +11,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from relwatch.classify.data import Example, cap
+from relwatch.classify.augment import contrast_sentences, input_view
+from relwatch.classify.data import Example, cap, normalize_sentence
 from relwatch.classify.export import ExportResult, export_onnx
 from relwatch.classify.pipeline import STAGES, RunResult, StageCallback, run_training, write_card
 from relwatch.classify.train import TrainingArguments, resolve_threads
@@ -98,17 +99,21 @@ def retrain(
 
 
 def _check_texts(result: RunResult, args: TrainingArguments) -> list[str]:
-    """Validation rows of every set, trained on or not, for choosing the int8 recipe.
-
-    The model will also read text unlike its training data, and it is there that fp32 is
-    unsure and rounding flips labels. No labels are used, only fp32/int8 agreement.
+    """Validation rows of the gate sets (news sentences and pair-contrast pairs), for
+    choosing the int8 recipe: marked as served, and bare where the row has a sentence
+    label, since serving meets both. No labels are used, only fp32/int8 agreement.
     """
     rows = [
         e
         for s in result.sets
+        if s.name in result.gate_sets
         for e in cap(result.splits[s.name]["validation"], 300, seed=args.seed)
     ]
-    return [e.model_input() for e in rows]
+    contrast = contrast_sentences(rows)
+    bare = [
+        e for e in rows if normalize_sentence(e.text) not in contrast and e.model_input() != e.text
+    ]
+    return [e.model_input() for e in rows] + [input_view(e, "bare") for e in bare]
 
 
 def int8_agreement(package: ExportResult, rows: Sequence[Example]) -> dict[str, float]:

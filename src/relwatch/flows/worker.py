@@ -9,7 +9,10 @@ module is a face: it is the one place of the worker that reads the global settin
 
 from __future__ import annotations
 
+import threading
 import traceback
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from celery import Celery
@@ -23,7 +26,7 @@ from relwatch.flows import ledger
 from relwatch.flows.jobs import run_handler
 from relwatch.flows.params import parse_params
 
-__all__ = ["app", "celery_app", "execute", "make_celery", "submit"]
+__all__ = ["JobThreads", "app", "celery_app", "execute", "make_celery", "submit"]
 
 log = get_logger(__name__)
 
@@ -94,11 +97,19 @@ def _check_broker(settings: Settings) -> None:
         ) from None
 
 
-def submit(kind: str, params: dict[str, Any] | None = None, *, settings: Settings) -> str:
+def submit(
+    kind: str,
+    params: dict[str, Any] | None = None,
+    *,
+    settings: Settings,
+    runner: Callable[[str], None] | None = None,
+) -> str:
     """Validate, record and enqueue a job; returns its id (in-process: already finished).
 
     Nothing is written when the parameters are invalid or the broker is unreachable; a
-    job whose hand-off fails after all is marked failed, never left queued.
+    job whose hand-off fails after all is marked failed, never left queued. Without a
+    broker, ``runner`` (e.g. :class:`JobThreads`) takes the recorded job instead of the
+    calling thread, so a server answers at once while the job runs.
     """
     from relwatch.core.db import require_schema
 
@@ -107,6 +118,9 @@ def submit(kind: str, params: dict[str, Any] | None = None, *, settings: Setting
     _check_broker(settings)
     with session_scope(settings.database_url) as session:
         job_id = ledger.create_job(session, kind=kind, params=checked.model_dump(mode="json")).id
+    if settings.embedded and runner is not None:
+        runner(job_id)
+        return job_id
     try:
         async_result = execute_job.apply_async(args=[job_id], retry=False)
     except Exception as exc:
@@ -119,6 +133,44 @@ def submit(kind: str, params: dict[str, Any] | None = None, *, settings: Setting
         if job is not None and job.celery_task_id is None:
             job.celery_task_id = async_result.id
     return job_id
+
+
+class JobThreads:
+    """In-process jobs on background threads: what a server uses when no broker is set.
+
+    Celery's in-process (eager) mode runs a job in the caller's thread; a web request must
+    not wait for that. Jobs still queued when the server stops are marked failed, never
+    left queued forever.
+    """
+
+    def __init__(self, settings: Settings, workers: int = 2) -> None:
+        self.settings = settings
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="job")
+        self._futures: dict[str, Future[str]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, job_id: str) -> None:
+        with self._lock:
+            self._futures = {k: f for k, f in self._futures.items() if not f.done()}
+            self._futures[job_id] = self._pool.submit(execute, job_id, settings=self.settings)
+
+    def wait(self, job_id: str, timeout: float | None = None) -> str:
+        """Block until a job submitted here ends (tests, scripts)."""
+        with self._lock:
+            future = self._futures.get(job_id)
+        return "unknown" if future is None else future.result(timeout=timeout)
+
+    def shutdown(self) -> None:
+        with self._lock:
+            never_started = [k for k, f in self._futures.items() if f.cancel()]
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for job_id in never_started:
+            with session_scope(self.settings.database_url) as session:
+                job = session.get(Job, job_id)
+                if job is not None and job.status == "queued":
+                    ledger.finish_job(
+                        session, job, result=None, error="the server stopped before it started"
+                    )
 
 
 @celery_app.task(name="relwatch.submit_job")

@@ -16,6 +16,7 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -187,9 +188,7 @@ class MicroBatcher(Generic[T, R]):
                 if self._active == 0 and queue.empty():
                     self._idle.set()
 
-    async def _process(
-        self, loop: asyncio.AbstractEventLoop, batch: list[_Pending[T, R]]
-    ) -> None:
+    async def _process(self, loop: asyncio.AbstractEventLoop, batch: list[_Pending[T, R]]) -> None:
         live = [p for p in batch if not p.future.done()]  # skip cancelled callers
         if live:
             started = time.perf_counter()
@@ -234,12 +233,10 @@ class MicroBatcher(Generic[T, R]):
         """Refuse new items, finish the queued ones, then stop the worker."""
         self._closed = True
         worker = self._worker
-        if worker is not None and not worker.done() and self._idle is not None:
-            if self._active or (self._queue is not None and not self._queue.empty()):
-                await self._idle.wait()
+        busy = self._active or (self._queue is not None and not self._queue.empty())
+        if worker is not None and not worker.done() and self._idle is not None and busy:
+            await self._idle.wait()
         if worker is not None:
-            self._worker.cancel()
-            try:
-                await self._worker
-            except (asyncio.CancelledError, Exception):
-                pass
+            worker.cancel()
+            with suppress(asyncio.CancelledError, Exception):
+                await worker

@@ -21,6 +21,7 @@ import time
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Sequence
+from contextlib import suppress
 from typing import Any, Protocol
 
 from relwatch.core.config import Settings
@@ -70,9 +71,7 @@ class MemoryCache:
 
     backend = "memory"
 
-    def __init__(
-        self, max_entries: int, ttl_s: float, metrics: ServeMetrics | None = None
-    ) -> None:
+    def __init__(self, max_entries: int, ttl_s: float, metrics: ServeMetrics | None = None) -> None:
         self.max_entries = max_entries
         self.ttl_s = ttl_s
         self.metrics = metrics
@@ -207,10 +206,8 @@ class RedisCache:
         return True, "PONG"
 
     async def close(self) -> None:
-        try:
+        with suppress(Exception):  # closing a dead connection has nothing left to report
             await self._client.aclose()
-        except Exception:  # closing a dead connection has nothing left to report
-            pass
 
 
 def make_cache(settings: Settings, metrics: ServeMetrics | None = None) -> PredictionCache:

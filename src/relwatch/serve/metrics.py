@@ -49,7 +49,9 @@ class ServeMetrics:
             registry=r,
         )
         self.batch_failures = Counter(
-            "relwatch_batch_failures", "Model calls that raised (their requests failed).", registry=r
+            "relwatch_batch_failures",
+            "Model calls that raised (their requests failed).",
+            registry=r,
         )
         self.cache = Counter(
             "relwatch_cache",

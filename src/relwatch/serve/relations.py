@@ -131,6 +131,18 @@ def _auto_pairs(units: list[SentenceUnit]) -> list[PairPlan]:
     return out
 
 
+@cache
+def _names_to_codes() -> dict[str, str]:
+    from relwatch.extract import load_gazetteer
+
+    return {name.lower(): code for code, name in load_gazetteer().countries.items()}
+
+
+def _country_code(name: str) -> str | None:
+    """ISO3 code of a country named in full ("Japan", "South Korea"), else None."""
+    return _names_to_codes().get(name.strip().lower().removeprefix("the "))
+
+
 def _locate(
     value: str, text: str, mentions: list[dict[str, Any]], side: str, avoid: tuple[int, int] | None
 ) -> tuple[str, tuple[int, int]]:
@@ -138,8 +150,8 @@ def _locate(
     value = value.strip()
     if not value:
         raise InputError(f"{side} is empty")
-    if _ISO3.match(value):
-        code = value.upper()
+    code = value.upper() if _ISO3.match(value) else _country_code(value)
+    if code is not None:  # a country: its first mention, whatever words name it
         for m in mentions:
             span = (m["start"], m["end"])
             if m["iso3"] == code and (avoid is None or span != avoid):
@@ -189,9 +201,9 @@ def _explicit_pair(
     )
 
 
-def plan_items(items: Sequence[TextItem], dates: Sequence[dt.date | None] | None = None) -> list[
-    ItemPlan
-]:
+def plan_items(
+    items: Sequence[TextItem], dates: Sequence[dt.date | None] | None = None
+) -> list[ItemPlan]:
     """Extraction and model inputs for each item (blocking: run it off the event loop)."""
     for k, item in enumerate(items):
         if not item.text.strip():

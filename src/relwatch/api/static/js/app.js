@@ -2,7 +2,7 @@
 // chosen day, language), so a reload or a shared link shows the same screen.
 import { api } from "./api.js";
 import { SeriesChart } from "./chart.js";
-import { EVIDENCE_COLUMNS, evidenceRows, renderEvidence } from "./evidence.js";
+import { EVIDENCE_COLUMNS, evidenceRows, markKey, renderEvidence } from "./evidence.js";
 import { applyStatic, country, dateTime, LANGS, lang, setLang, t } from "./i18n.js";
 import { FOCUS, indexCells, renderMatrix } from "./matrix.js";
 import {
@@ -401,7 +401,26 @@ function bindControls() {
 
 // ---------------------------------------------------------------- series
 
-let chart;
+let chart; // the SeriesChart, once the chart library has loaded
+let chartReady = Promise.resolve();
+
+function loadScript(src) {
+  return new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = src;
+    script.onload = resolve;
+    script.onerror = () => reject(new Error(`${src}: the chart library did not load`));
+    document.head.append(script);
+  });
+}
+
+/** The chart library (and its Korean locale) loads beside the first API requests. */
+async function loadChartLibrary() {
+  if (!window.echarts) await loadScript("static/vendor/echarts/echarts.common.min.js");
+  await loadScript("static/vendor/echarts/langKO.js");
+}
+
+const chartLocale = () => (lang() === "ko" ? "KO" : "EN");
 
 function seriesParams() {
   return {
@@ -485,6 +504,8 @@ function renderSeries() {
 async function loadPair({ evidence = false } = {}) {
   if (!state.pair) return;
   $("chart").setAttribute("aria-busy", "true");
+  // The day's sentences do not depend on the series: both requests go out together.
+  const evidenceP = evidence && state.day ? loadEvidence() : null;
   try {
     const [series, alerts] = await latest("series", (signal) =>
       Promise.all([
@@ -495,6 +516,7 @@ async function loadPair({ evidence = false } = {}) {
         }),
       ]),
     );
+    await chartReady;
     data.series = series;
     data.pairAlerts = alerts.alerts || [];
     $("chart").setAttribute("aria-busy", "false");
@@ -505,12 +527,12 @@ async function loadPair({ evidence = false } = {}) {
     }
     renderSeries();
     renderMeta();
-    if (evidence && state.day) await loadEvidence();
+    if (evidenceP) await evidenceP;
   } catch (err) {
     if (err.name === "AbortError") return;
     $("chart").setAttribute("aria-busy", "false");
     data.series = null;
-    chart.clear();
+    chart?.clear();
     $("chart").hidden = true;
     const empty = $("chart-empty");
     empty.textContent = err.message;
@@ -522,7 +544,7 @@ async function loadPair({ evidence = false } = {}) {
 
 function downloadSeries() {
   if (!data.series) return;
-  const shown = chart.visiblePoints();
+  const shown = chart ? chart.visiblePoints() : data.series.points || [];
   const s = data.series;
   const rows = shown.map((p) => ({
     ...p,
@@ -550,10 +572,25 @@ function downloadMatrix() {
 // ---------------------------------------------------------------- evidence
 
 function clearEvidence() {
+  inflight.evidence?.abort();
   data.evidence = [];
   $("evidence").replaceChildren();
   $("evidence-for").textContent = t("evidence.hint");
   $("evidence-csv").hidden = true;
+}
+
+/** [source, target] of the view: as chosen when directed, in code order otherwise. */
+function viewPair() {
+  const [a, b] = state.pair;
+  return state.directed || a < b ? [a, b] : [b, a];
+}
+
+function evidenceHeading() {
+  $("evidence-for").replaceChildren(
+    t("evidence.for", { pair: pairLabel(), range: evidenceRange() }),
+    " ",
+    markKey(viewPair()),
+  );
 }
 
 function evidenceRange() {
@@ -564,7 +601,8 @@ function evidenceRange() {
 async function loadEvidence() {
   const list = $("evidence");
   const pair = state.pair;
-  $("evidence-for").textContent = t("evidence.for", { pair: pairLabel(), range: evidenceRange() });
+  const view = viewPair();
+  evidenceHeading();
   list.setAttribute("aria-busy", "true");
   list.replaceChildren(h("li", { class: "muted" }, t("common.loading")));
   try {
@@ -582,7 +620,7 @@ async function loadEvidence() {
       ),
     );
     data.evidence = body.items || [];
-    renderEvidence(list, data.evidence, pair);
+    renderEvidence(list, data.evidence, view);
     $("evidence-csv").hidden = !data.evidence.length;
   } catch (err) {
     if (err.name === "AbortError") return;
@@ -597,7 +635,7 @@ async function loadEvidence() {
 function selectDay(date, { push = true } = {}) {
   state.day = date;
   writeUrl(push);
-  chart.select(date);
+  chart?.select(date);
   for (const tr of $("points").tBodies[0].rows) {
     const on = tr.querySelector("button.day")?.dataset.date === date;
     tr.classList.toggle("is-selected", on);
@@ -632,10 +670,11 @@ function switchLang(next, { write = true } = {}) {
   renderPickers();
   renderAlerts();
   $("pair-name").textContent = pairLabel();
+  chart?.setLocale(chartLocale());
   if (data.series) renderSeries();
   if (state.day && data.evidence.length) {
-    $("evidence-for").textContent = t("evidence.for", { pair: pairLabel(), range: evidenceRange() });
-    renderEvidence($("evidence"), data.evidence, state.pair);
+    evidenceHeading();
+    renderEvidence($("evidence"), data.evidence, viewPair());
   } else if (!state.day) clearEvidence();
 }
 
@@ -655,20 +694,14 @@ async function start() {
   setLang(state.lang);
   applyStatic();
   $("lang-toggle").setAttribute("lang", state.lang === "en" ? "ko" : "en");
-  chart = new SeriesChart($("chart"), { onSelect: (d) => selectDay(d) });
+  chartReady = loadChartLibrary().then(() => {
+    chart = new SeriesChart($("chart"), { onSelect: (d) => selectDay(d), locale: chartLocale() });
+  });
   bindControls();
   syncControls();
   if (state.day) $("evidence-for").textContent = t("common.loading");
   else clearEvidence();
 
-  const statusP = api.status().then((s) => {
-    data.status = s;
-    renderMeta();
-  });
-  const modelsP = api.models().then((m) => {
-    data.models = m;
-    renderMeta();
-  });
   const alertsP = loadAlerts();
   // The pair's series starts at once when the URL names it; otherwise after the matrix.
   const pairP = state.pair ? loadPair({ evidence: Boolean(state.day) }) : null;
@@ -682,10 +715,22 @@ async function start() {
     }
     return null;
   });
-  const results = await Promise.allSettled([statusP, modelsP, alertsP, matrixP, pairP]);
+  const results = await Promise.allSettled([matrixP, alertsP, pairP, chartReady]);
   for (const r of results) if (r.status === "rejected") showError(r.reason);
-  if (results[3].status === "rejected") panelMessage($("matrix"), results[3].reason);
-  if (results[2].status === "rejected") panelMessage($("alerts"), results[2].reason);
+  if (results[0].status === "rejected") panelMessage($("matrix"), results[0].reason);
+  if (results[1].status === "rejected") panelMessage($("alerts"), results[1].reason);
+  performance.mark("relwatch:drawn");
+  // Header details (days covered, the served model) once the screen is drawn.
+  const header = await Promise.allSettled([
+    api.status().then((s) => {
+      data.status = s;
+    }),
+    api.models().then((m) => {
+      data.models = m;
+    }),
+  ]);
+  renderMeta();
+  for (const r of header) if (r.status === "rejected") showError(r.reason);
   document.body.dataset.ready = "true";
 }
 

@@ -20,21 +20,37 @@ function esc(s) {
 }
 
 export class SeriesChart {
-  constructor(el, { onSelect }) {
+  constructor(el, { onSelect, locale = "EN" }) {
     this.el = el;
     this.onSelect = onSelect;
     this.points = [];
     this.cursor = -1;
     this.selected = null;
     this.hidden = { raw: true };
-    this.chart = window.echarts.init(el, null, { renderer: "canvas" });
+    this._init(locale);
+    el.addEventListener("keydown", (e) => this._key(e));
+    new ResizeObserver(() => {
+      this.chart.resize();
+      // The legend wraps on narrow screens: redraw with room for it when that changes.
+      if (this._args && this._narrow() !== this.narrow) this.render(...this._args);
+    }).observe(el);
+  }
+
+  _init(locale) {
+    this.locale = locale;
+    this.chart = window.echarts.init(this.el, null, { renderer: "canvas", locale });
     this.chart.getZr().on("click", (e) => this._click(e));
     this.chart.on("legendselectchanged", (e) => {
       for (const [key, name] of Object.entries(this.names || {}))
         if (name in e.selected) this.hidden[key] = !e.selected[name];
     });
-    el.addEventListener("keydown", (e) => this._key(e));
-    new ResizeObserver(() => this.chart.resize()).observe(el);
+  }
+
+  /** Month and day names on the time axis follow the page's language ("EN" or "KO"). */
+  setLocale(locale) {
+    if (locale === this.locale) return;
+    this.chart.dispose();
+    this._init(locale);
   }
 
   _nearest(ms) {
@@ -84,8 +100,15 @@ export class SeriesChart {
     this._highlightBars();
   }
 
+  _narrow() {
+    return this.el.clientWidth > 0 && this.el.clientWidth < 640;
+  }
+
   /** Draw ``points`` (API rows) with ``alerts`` ({date, direction, size}) and the chosen day. */
   render(points, alerts, { selected, grain, pairLabel }) {
+    this._args = [points, alerts, { selected, grain, pairLabel }];
+    this.narrow = this._narrow();
+    const top = this.narrow ? 64 : 36;
     this.points = points.map((p) => ({ ...p, ms: parseDay(p.date) }));
     this.selected = selected;
     this.grain = grain;
@@ -107,8 +130,11 @@ export class SeriesChart {
     );
     const lows = this.points.map((p) => p.ci_low).filter(isNum);
     const highs = this.points.map((p) => p.ci_high).filter(isNum);
-    const ymin = Math.max(-1, Math.floor(Math.min(0, ...lows) * 10 - 0.5) / 10);
-    const ymax = Math.min(1, Math.ceil(Math.max(0, ...highs) * 10 + 0.5) / 10);
+    const lo = Math.min(0, ...lows);
+    const hi = Math.max(0, ...highs);
+    const step = [0.05, 0.1, 0.2, 0.25, 0.5].find((x) => (hi - lo) / x <= 5) || 0.5;
+    const ymin = Math.max(-1, Math.floor(lo / step - 1e-9) * step);
+    const ymax = Math.min(1, Math.ceil(hi / step + 1e-9) * step);
     const byDate = new Map(this.points.map((p) => [p.date, p]));
     const alertData = alerts
       .map((a) => {
@@ -139,8 +165,8 @@ export class SeriesChart {
         textStyle: { fontSize: 12 },
       },
       grid: [
-        { left: 48, right: 16, top: 36, height: "58%" },
-        { left: 48, right: 16, top: "74%", bottom: 56 },
+        { left: 48, right: 16, top, bottom: "34%" },
+        { left: 48, right: 16, top: "71%", bottom: 56 },
       ],
       tooltip: {
         trigger: "axis",
@@ -159,7 +185,7 @@ export class SeriesChart {
           gridIndex: 0,
           min: ymin,
           max: ymax,
-          splitNumber: 4,
+          interval: step,
           axisLabel: { formatter: (v) => signed(v, 1) },
         },
         {
@@ -293,6 +319,7 @@ export class SeriesChart {
   /** Mark ``date`` as the chosen day without redrawing (zoom and legend stay). */
   select(date) {
     this.selected = date;
+    if (this._args) this._args[2].selected = date;
     const i = this.points.findIndex((p) => p.date === date);
     if (i >= 0) this.cursor = i;
     this.chart.setOption({
@@ -332,6 +359,7 @@ export class SeriesChart {
 
   clear() {
     this.points = [];
+    this._args = null;
     this.chart.clear();
   }
 

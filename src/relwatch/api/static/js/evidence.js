@@ -9,8 +9,9 @@ function span(pair) {
   return Array.isArray(pair) && pair.length === 2 && isNum(pair[0]) && isNum(pair[1]) ? pair : null;
 }
 
-/** The sentence as text nodes with <mark> around each country mention (overlaps skipped). */
-export function highlighted(text, spans) {
+/** The sentence as text nodes with <mark> around each country mention (overlaps skipped);
+ * ``names`` titles each mark with its country. */
+export function highlighted(text, spans, names = {}) {
   const marks = [
     ["source", span(spans?.source)],
     ["target", span(spans?.target)],
@@ -21,7 +22,10 @@ export function highlighted(text, spans) {
   let pos = 0;
   for (const [role, [start, end]] of marks) {
     if (start < pos) continue;
-    out.push(text.slice(pos, start), h("mark", { class: `m-${role}` }, text.slice(start, end)));
+    out.push(
+      text.slice(pos, start),
+      h("mark", { class: `m-${role}`, title: names[role] || null }, text.slice(start, end)),
+    );
     pos = end;
   }
   out.push(text.slice(pos));
@@ -57,18 +61,24 @@ function probs(p) {
   );
 }
 
-function directionText(direction, source, target) {
-  if (!direction) return null;
-  const key = `direction.${direction}`;
-  const text = t(key, { a: country(source), b: country(target) });
-  return text === key ? direction : text;
+/** "a->b" names the sentence's own order: a is the country named first in it. */
+function directionText(ev, view) {
+  if (!ev.direction) return null;
+  const s = span(ev.spans?.source);
+  const g = span(ev.spans?.target);
+  const sourceFirst = !s || !g || s[0] <= g[0];
+  const [a, b] = sourceFirst ? view : [view[1], view[0]];
+  const key = `direction.${ev.direction}`;
+  const text = t(key, { a: country(a), b: country(b) });
+  return text === key ? ev.direction : text;
 }
 
-function item(ev, i, pair) {
+function item(ev, i, view) {
   const label = LABELS.includes(ev.label) ? ev.label : null;
   const tone = ev.probs ? (ev.probs.cooperation ?? 0) - (ev.probs.conflict ?? 0) : null;
   const url = ev.url ? safeUrl(ev.url) : null;
-  const direction = directionText(ev.direction, pair[0], pair[1]);
+  const direction = directionText(ev, view);
+  const names = { source: country(view[0]), target: country(view[1]) };
   return h(
     "li",
     { class: "evidence-item", dataset: { sentence: ev.sentence_id ?? "" } },
@@ -86,7 +96,7 @@ function item(ev, i, pair) {
         ? h("span", { class: "ev-contrib" }, `${t("evidence.contribution")} ${signed(ev.contribution, 3)}`)
         : null,
     ),
-    h("p", { class: "ev-text" }, highlighted(ev.text || "", ev.spans)),
+    h("p", { class: "ev-text" }, highlighted(ev.text || "", ev.spans, names)),
     probs(ev.probs),
     h(
       "p",
@@ -104,12 +114,24 @@ function item(ev, i, pair) {
   );
 }
 
-export function renderEvidence(list, items, pair) {
+/** ``view`` is [source, target] of the series: the countries the spans belong to. */
+export function renderEvidence(list, items, view) {
   if (!items.length) {
     list.replaceChildren(h("li", { class: "muted" }, t("evidence.none")));
     return;
   }
-  list.replaceChildren(...items.map((ev, i) => item(ev, i, pair)));
+  list.replaceChildren(...items.map((ev, i) => item(ev, i, view)));
+}
+
+/** Which highlight is which country. */
+export function markKey(view) {
+  return h(
+    "span",
+    { class: "mark-key" },
+    h("mark", { class: "m-source" }, country(view[0])),
+    " ",
+    h("mark", { class: "m-target" }, country(view[1])),
+  );
 }
 
 export const EVIDENCE_COLUMNS = [

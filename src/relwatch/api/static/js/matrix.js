@@ -18,7 +18,8 @@ export function indexCells(cells) {
 }
 
 function shiftMark(shift) {
-  if (!isNum(shift) || Math.abs(shift) < 0.005) return "±0.00";
+  if (!isNum(shift)) return "—";
+  if (Math.abs(shift) < 0.005) return "±0.00";
   return `${shift < 0 ? "▼" : "▲"}${Math.abs(shift).toFixed(2)}`;
 }
 
@@ -138,7 +139,7 @@ export function renderMatrix(root, data, { focus, selected, onOpen }) {
   const others = [...cells.values()]
     .filter((c) => isNum(c.tone) && !(focusSet.has(c.source) && focusSet.has(c.target)))
     .sort((x, y) => (y.volume || 0) - (x.volume || 0))
-    .slice(0, 24);
+    .slice(0, 16);
   const extra = others.length
     ? h(
         "div",

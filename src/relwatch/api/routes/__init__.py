@@ -1,0 +1,1 @@
+"""One router per resource; :mod:`relwatch.api.main` includes them all."""
