@@ -68,21 +68,25 @@ class TorchEngine:
 
     def __init__(self, model_dir: Path, tokenizer: object) -> None:
         import torch
-        from transformers import AutoModelForSequenceClassification
+
+        from relwatch.classify.train import load_torch_model
 
         self.torch = torch
-        self.model = AutoModelForSequenceClassification.from_pretrained(model_dir).eval()
+        self.model = load_torch_model(model_dir).eval()  # either head
         self.tokenizer = tokenizer
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         enc = self.tokenizer.encode_batch(texts)
         t = self.torch
+        from relwatch.classify.train import model_logits
+
         with t.inference_mode():
-            logits = self.model(
-                input_ids=t.tensor([e.ids for e in enc]),
-                attention_mask=t.tensor([e.attention_mask for e in enc]),
-                token_type_ids=t.tensor([e.type_ids for e in enc]),
-            ).logits.numpy()
+            batch = {
+                "input_ids": t.tensor([e.ids for e in enc]),
+                "attention_mask": t.tensor([e.attention_mask for e in enc]),
+                "token_type_ids": t.tensor([e.type_ids for e in enc]),
+            }
+            logits = model_logits(self.model, batch).numpy()
         return softmax(logits)
 
 

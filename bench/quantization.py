@@ -16,20 +16,24 @@ import os
 import shutil
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from relwatch.classify.data import cap, load_named, split_examples  # noqa: E402
+from relwatch.classify.data import cap, load_named, split_dataset  # noqa: E402
 from relwatch.classify.export import QUANT_RECIPES, compare_precisions, export_onnx  # noqa: E402
+from relwatch.classify.train import TrainingArguments  # noqa: E402
 from relwatch.core.config import get_settings  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-dir", type=Path, required=True, help="trained model dir")
-    parser.add_argument("--dataset", action="append", help="shared set(s); default conflibert")
+    parser.add_argument(
+        "--dataset", action="append", help="set(s); default conflibert and pair_contrast"
+    )
     parser.add_argument("--limit", type=int, default=600, help="test rows per set at most")
     parser.add_argument("--split-seed", type=int, default=13)
     args = parser.parse_args()
@@ -38,10 +42,18 @@ def main() -> None:
     from rich.table import Table
 
     data_dir = get_settings().require_data_dir()
+    defaults = TrainingArguments()
     sets = {}
-    for name in args.dataset or ["conflibert"]:
-        test = split_examples(load_named(name, data_dir).examples, seed=args.split_seed)["test"]
+    for name in args.dataset or ["conflibert", "pair_contrast"]:
+        test = split_dataset(
+            load_named(name, data_dir),
+            seed=args.split_seed,
+            validation=defaults.validation_fraction,
+            test=defaults.test_fraction,
+        )["test"]
         sets[name] = cap(test, args.limit, seed=13)  # a stable sample, not file order
+        if name == "conflibert":  # news rows reach serving bare too
+            sets[f"{name} (bare)"] = [replace(e, a_span=None, b_span=None) for e in sets[name]]
     table = Table(title=f"int8 vs fp32 on held-out test splits — {args.model_dir}")
     for column in ("recipe", "int8 MB", "set", "n", "agreement", "fp32 F1", "int8 F1", "drop"):
         table.add_column(column, justify="left" if column in {"recipe", "set"} else "right")

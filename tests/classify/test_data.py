@@ -209,3 +209,49 @@ def test_cap_is_stable():
     rows = [d.Example(f"s{i}", "neutral", "t") for i in range(100)]
     assert d.cap(rows, 10) == d.cap(list(reversed(rows)), 10)
     assert len(d.cap(rows, 10)) == 10 and d.cap(rows, None) == rows
+
+
+def test_pair_contrast_labels_every_pair_of_every_sentence_once():
+    import itertools
+
+    rows = d.pair_contrast_rows()
+    assert len(rows) >= 300
+    for row in rows:
+        codes = [m["code"] for m in row["mentions"]]
+        assert len(codes) == len(set(codes)) >= 2, row["id"]
+        for m in row["mentions"]:
+            start, end = m["span"]
+            assert row["text"][start:end] == m["surface"], row["id"]
+            assert m["role"] in {"actor", "place", "reporter"}
+        pairs = [frozenset((p["a"], p["b"])) for p in row["pairs"]]
+        assert sorted(map(sorted, pairs)) == sorted(
+            map(sorted, map(frozenset, itertools.combinations(codes, 2)))
+        ), row["id"]
+        for p in row["pairs"]:
+            assert p["label"] in LABELS
+            assert p["direction"] in {None, "a->b", "b->a", "mutual"}
+            assert (p["direction"] is None) == (p["label"] == "neutral"), row["id"]
+    mixed = sum({"conflict", "cooperation"} <= {p["label"] for p in row["pairs"]} for row in rows)
+    assert mixed >= 50  # the sentences a marker-blind model cannot get right
+
+
+def test_pair_contrast_ships_with_the_package_and_holds_out_whole_sentences():
+    ds = d.load_any("pair_contrast", None)  # no data directory needed
+    assert ds.name == "pair_contrast" and len(ds) >= 900
+    assert all(e.a_span and e.b_span for e in ds.examples)
+    splits = d.split_dataset(ds)
+    assert 0.25 < len(splits["test"]) / len(ds) < 0.36  # its own 30% held out
+    keys = {name: {d.normalize_sentence(e.text) for e in rows} for name, rows in splits.items()}
+    assert not keys["train"] & keys["test"] and not keys["validation"] & keys["test"]
+    assert d.split_dataset(ds) == splits
+    with pytest.raises(d.DataError, match="data directory"):
+        d.load_any("conflibert", None)
+
+
+def test_directed_contrast_keeps_sentences_labelled_for_several_pairs(data_dir: Path):
+    ds = d.load_named("directed_contrast", data_dir)
+    by_sentence: dict[str, set] = {}
+    for e in ds.examples:
+        by_sentence.setdefault(d.normalize_sentence(e.text), set()).add((e.a_span, e.b_span))
+    assert len(by_sentence) >= 10
+    assert all(len(pairs) >= 2 for pairs in by_sentence.values())

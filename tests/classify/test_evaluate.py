@@ -98,3 +98,22 @@ def test_report_breaks_down_by_source_and_flattens_for_mlflow(tmp_path: Path):
 def test_shape_mismatch_is_an_error():
     with pytest.raises(ValueError, match="probs must be"):
         ev.evaluate("x", [0, 1], np.zeros((3, 3)))
+
+
+def test_contrast_metrics_see_whether_the_pairs_of_one_sentence_differ():
+    from relwatch.classify.evaluate import contrast_metrics
+
+    # sentence s1: a cooperating and a conflicting pair; s2: two neutral pairs; s3: one pair
+    groups = ["s1", "s1", "s2", "s2", "s3"]
+    gold = [2, 0, 1, 1, 0]
+    blind = np.tile([0.4, 0.2, 0.4], (5, 1))  # ignores the pair: every row the same
+    metrics = contrast_metrics(groups, gold, blind)
+    assert metrics["contrast_sentences"] == 2 and metrics["contrast_spread"] == 0.0
+    assert metrics["mixed_sentences"] == 1 and metrics["mixed_all_right"] == 0.0
+    aware = np.array(
+        [[0.1, 0.1, 0.8], [0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.2, 0.7, 0.1], [0.9, 0.05, 0.05]]
+    )
+    metrics = contrast_metrics(groups, gold, aware)
+    assert metrics["mixed_all_right"] == 1.0
+    assert metrics["contrast_spread"] == pytest.approx((0.7 + 0.1) / 2)
+    assert contrast_metrics(["a", "b"], [0, 1], aware[:2]) == {}

@@ -102,10 +102,16 @@ def test_quick_cli_trains_exports_and_registers_end_to_end(tmp_path: Path, data_
     package = tmp_path / "run" / "package"
     assert (package / "model.int8.onnx").is_file() and (package / "tokenizer.json").is_file()
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    # the whole news gate, never capped; UN documents reported beside it, outside the gate
-    assert metrics["gate"]["n"] >= 190
-    assert set(metrics["gate"]["by_source"]) == {"conflibert", "seed_sample"}
+    # the whole news gate and the held-out pair-contrast sentences, never capped; UN
+    # documents reported beside it, outside the gate
+    gate = metrics["gate"]
+    assert gate["by_source"]["conflibert"]["n"] >= 300 and gate["n"] >= 600
+    assert set(gate["by_source"]) == {"conflibert", "seed_sample", "pair_contrast"}
+    assert gate["by_source"]["pair_contrast"]["contrast"]["mixed_sentences"] >= 15
     assert {"keep_it_local", "directed_sentiment"} <= set(metrics["test"]["by_source"])
+    # the sentence-level gate rows again with one side marked and bare
+    assert metrics["gate:bare"]["by_source"]["conflibert"]["n"] >= 300
+    assert "gate:one-side" in metrics
     # fixed steps, not a time budget: every step ran (the last validation is at the last
     # step), and the news model is usable even on a busy machine
     assert metrics["history"][-1]["step"] == QUICK_STEPS

@@ -95,6 +95,43 @@ def tiny_model_dir() -> Path:
 
 
 @cache
+def tiny_pair_model_dir() -> Path:
+    """The entity-start head (``pairmodel``) on a tiny random BERT, saved as a trainer would."""
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    from relwatch.classify.pairmodel import PairClassifier, marker_ids
+
+    torch.manual_seed(0)
+    tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+        initializer_range=0.3,
+    )
+    model = PairClassifier(BertModel(config, add_pooling_layer=False), marker_ids(tokenizer), 3)
+    with torch.no_grad():
+        model.absent.normal_()  # untrained but opinionated: an unmarked side reads differently
+    model.eval()
+    out = _root() / "tiny-pair-model"
+    model.save(out)
+    tokenizer.save_pretrained(out)
+    write_meta(out, temperature=1.2, pooling="entity-start")
+    return out
+
+
+@cache
+def tiny_pair_package() -> Path:
+    from relwatch.classify.export import export_onnx
+
+    return export_onnx(tiny_pair_model_dir(), _root() / "tiny-pair-package").out_dir
+
+
+@cache
 def tiny_package() -> Path:
     """The serving package exported from :func:`tiny_model_dir`."""
     from relwatch.classify.export import export_onnx

@@ -186,12 +186,10 @@ def swap_names(
             continue
         (start, end), _, column = found
         word = text[span[0] + start : span[0] + end]
-        if (
-            column == 0
-            and not word.casefold().startswith("the ")
-            and text[max(0, span[0] + start - 4) : span[0] + start].casefold() == "the "
-        ):
-            continue  # "the [US]": the article sits outside the span
+        after_the = text[max(0, span[0] + start - 4) : span[0] + start].casefold() == "the "
+        whole = (start, end) == (0, span[1] - span[0])
+        if after_the and (column == 0 or whole) and not word.casefold().startswith("the "):
+            continue  # "the [US]": noun or adjective, and the article sits outside the span
         article = word.casefold().startswith("the ")
         fitting = [
             r for r in pool if column != 0 or COUNTRY_FORMS[r][0].startswith("the ") == article

@@ -6,10 +6,50 @@ caveats an analyst must know travel with the model.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from importlib import resources
 from typing import Any
 
 from relwatch.classify.evaluate import Report
+
+CV_ESTIMATE_FILE = "cv_estimate.json"
+# The parameters that make a recipe: a run that differs in any of them is not the model
+# the cross-validated estimate describes.
+RECIPE_KEYS = (
+    "model",
+    "base_model",
+    "datasets",
+    "dataset_caps",
+    "dataset_weights",
+    "drop_neutral",
+    "pooling",
+    "head_dropout",
+    "head_lr_scale",
+    "swap_names",
+    "swap_sides",
+    "one_side_markers",
+    "bare_markers",
+    "max_length",
+    "batch_size",
+    "learning_rate",
+    "weight_decay",
+    "warmup_ratio",
+    "num_epochs",
+    "class_weights",
+    "split_seed",
+    "validation_fraction",
+    "test_fraction",
+)
+CV_COLUMNS = (
+    ("conflibert", "f1.marked", "conflibert F1 marked"),
+    ("conflibert", "f1.one-side", "one side"),
+    ("conflibert", "f1.bare", "bare"),
+    ("conflibert", "cvc", "coop-vs-conflict"),
+    ("pair_contrast", "f1.marked", "pair-contrast F1"),
+    ("pair_contrast", "mixed_all_right", "mixed sentences right"),
+    ("pair_contrast", "contrast_spread", "spread"),
+)
 
 CITATIONS = {
     "conflibert": "ConfliBERT CAMEO sentences (Parolin et al., AIES 2022); research use.",
@@ -38,6 +78,72 @@ def _table(reports: Sequence[Report]) -> list[str]:
     return lines
 
 
+def load_cv_estimate() -> dict[str, Any] | None:
+    """The cross-validated estimate ``bench/cv.py --write-estimate`` stored with the package."""
+    path = resources.files("relwatch.classify").joinpath("data", CV_ESTIMATE_FILE)
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text("utf-8"))
+
+
+def recipe_params(params: Mapping[str, Any]) -> dict[str, str]:
+    """The recipe part of a run's flat parameters, as strings (comparable across runs)."""
+    return {key: str(params.get(key, "-")) for key in RECIPE_KEYS}
+
+
+def _cv_section(cv: Mapping[str, Any], params: Mapping[str, Any]) -> list[str]:
+    chosen = cv["chosen"]
+    differs = sorted(
+        key
+        for key, value in recipe_params(params).items()
+        if str(cv.get("recipe", {}).get(key, "-")) != value
+    )
+    lines = ["## Cross-validated estimate", ""]
+    if differs:
+        lines += [
+            f"This run's recipe differs from the cross-validated one in {', '.join(differs)}: "
+            "the figures below describe the default recipe, not this model.",
+            "",
+        ]
+    lines += [
+        f"Protocol: {cv['protocol']} Pool: "
+        + ", ".join(f"{k} {v}" for k, v in cv.get("pool", {}).items())
+        + f". Temperature fitted on the out-of-fold news logits: {cv.get('temperature', '-')}.",
+        "",
+        "| candidate | " + " | ".join(title for _, _, title in CV_COLUMNS) + " |",
+        "|---|" + "---:|" * len(CV_COLUMNS),
+    ]
+
+    def cell(summary: Mapping[str, Any], source: str, key: str) -> str:
+        value = summary.get(source, {}).get(key)
+        return "–" if value is None else f"{value[0]:.3f} ± {value[1]:.3f}"
+
+    for name, candidate in cv["candidates"].items():
+        summary = candidate["summary"]
+        cells = " | ".join(cell(summary, s, k) for s, k, _ in CV_COLUMNS)
+        label = f"**{name}** (chosen)" if name == chosen else name
+        lines.append(f"| {label} | {cells} |")
+    lines += ["", "Rejected:"]
+    best = cv["candidates"][chosen]["summary"]
+    for name, candidate in cv["candidates"].items():
+        if name == chosen:
+            continue
+        worse = []
+        for source, key, title in CV_COLUMNS:
+            mine, theirs = (
+                best.get(source, {}).get(key),
+                candidate["summary"].get(source, {}).get(key),
+            )
+            if mine is None or theirs is None or key == "contrast_spread":
+                continue
+            if theirs[0] < mine[0] - max(mine[1], theirs[1]):
+                worse.append(f"{title} {theirs[0]:.3f} vs {mine[0]:.3f}")
+        why = "; ".join(worse) or "no figure better than the chosen recipe's"
+        lines.append(f"- {name}: {candidate.get('description', '')} — {why}.")
+    lines.append("")
+    return lines
+
+
 def render_card(
     *,
     name: str,
@@ -50,6 +156,7 @@ def render_card(
     train_seconds: float,
     run_id: str | None = None,
     version: str | None = None,
+    cv: Mapping[str, Any] | None = None,
 ) -> str:
     """The card as markdown; ``data`` maps set name -> {rows, hash, train, validation, test}."""
     lines = [f"# Model card: {name}", ""]
@@ -104,6 +211,31 @@ def render_card(
             "",
         ]
     lines += ["## Held-out figures, per source", *_table(reports), ""]
+    contrast = [
+        (report.name, source, item.contrast)
+        for report in reports
+        for source, item in report.by_source.items()
+        if item.contrast
+    ]
+    if contrast:
+        lines += [
+            "Pair-level figures on sentences with several labelled pairs: the probability "
+            "spread between a sentence's pairs (0 for a model that ignores the markers) and, "
+            "for sentences holding both a cooperating and a conflicting pair, the share in "
+            "which every such pair is on the right side.",
+            "",
+            "| set | source | sentences | spread | mixed sentences | all on the right side |",
+            "|---|---|---:|---:|---:|---:|",
+        ]
+        for name, source, figures in contrast:
+            lines.append(
+                f"| {name} | {source} | {figures['contrast_sentences']:.0f} | "
+                f"{figures['contrast_spread']:.3f} | {figures.get('mixed_sentences', 0):.0f} | "
+                f"{_fmt(figures.get('mixed_all_right'))} |"
+            )
+        lines.append("")
+    if cv:
+        lines += _cv_section(cv, params)
     lines += [
         "Targets: macro-F1 ≥ 0.90 and coop-vs-conflict accuracy ≥ 0.95 on held-out "
         'data. directed_sentiment\'s *neutral* means "no sentiment between two people" '
@@ -119,6 +251,8 @@ def render_card(
         "- Trained on English news and UN documents from c. 2017-18; few sentences name "
         "two focus countries, so in-domain labels must grow through the labelling loop.",
         "- Direction (A→B vs B→A) is not predicted; the label is the relation in the sentence.",
+        "- The pair-contrast set was written and labelled by one engineer (no second "
+        "annotator); its held-out 30% is the only pair-level gate.",
         "- Calibration is fitted on the validation split; re-check ECE on new sources.",
         "",
         "## Sources",

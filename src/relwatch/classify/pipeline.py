@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from relwatch.classify.augment import contrast_sentences, input_view
-from relwatch.classify.card import render_card
+from relwatch.classify.card import load_cv_estimate, render_card
 from relwatch.classify.data import (
     BUNDLED,
     LOADERS,
@@ -96,6 +96,24 @@ def _scored(
         [e.dataset for e in rows],
         groups=[normalize_sentence(e.text) for e in rows],
     )
+
+
+def _memoised(
+    score: Callable[[Sequence[str]], np.ndarray],
+) -> Callable[[Sequence[str]], np.ndarray]:
+    """Score each distinct input once: the gate rows are also test rows, and a bare view
+    repeats the marked one where a row has no markers."""
+    seen: dict[str, np.ndarray] = {}
+
+    def cached(texts: Sequence[str]) -> np.ndarray:
+        todo = list(dict.fromkeys(t for t in texts if t not in seen))
+        if todo:
+            seen.update(zip(todo, score(todo), strict=True))
+        if not texts:
+            return np.zeros((0, len(LABELS)))
+        return np.stack([seen[t] for t in texts])
+
+    return cached
 
 
 STAGES = ("loading data", "training", "evaluating")
@@ -183,7 +201,7 @@ def run_training(
         data_info[name]["trained_rows"] = count
 
     step(2)
-    score = load_scorer(model_dir, args.num_threads)
+    score = _memoised(load_scorer(model_dir, args.num_threads))
 
     def held_out(rows: list[Example]) -> list[Example]:
         """Gate sets whole; other sets capped per source (reports only, stable choice)."""
@@ -272,6 +290,7 @@ def write_card(result: RunResult) -> Path:
         train_seconds=result.trained.train_seconds,
         run_id=result.run_id,
         version=result.version,
+        cv=load_cv_estimate() if result.params.get("model") == "transformer" else None,
     )
     path = result.run_dir / "model_card.md"
     path.write_text(card, encoding="utf-8")

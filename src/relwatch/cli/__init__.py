@@ -19,9 +19,10 @@ app = typer.Typer(
         "relwatch reads international news and measures how relations between countries "
         "move, day by day.\n\n"
         "Typical flow: [bold]relwatch db upgrade[/] → [bold]relwatch crawl[/] (or "
-        "[bold]relwatch import reuters[/]) → [bold]relwatch extract[/] → "
+        "[bold]relwatch import reuters[/]) → [bold]relwatch extract --db[/] → "
         "[bold]relwatch train[/] → [bold]relwatch models promote[/] → "
-        "[bold]relwatch predict[/].\n\n"
+        "[bold]relwatch predict --db[/] → [bold]relwatch index build[/] → "
+        "[bold]relwatch index show --pair KOR-JPN[/] or [bold]relwatch serve[/].\n\n"
         "Everything runs embedded under .relwatch/ until RELWATCH_* settings point it at "
         "PostgreSQL, MLflow, Redis and Celery; [bold]relwatch doctor[/] shows which."
     ),

@@ -181,7 +181,10 @@ def data_summary(
     ] = None,
 ) -> None:
     """Show rows, label counts, split sizes and the content hash of each labelled set."""
-    from relwatch.classify.data import LOADERS, load_any, split_examples
+    from relwatch.classify.data import LOADERS, load_any, split_dataset
+    from relwatch.classify.train import TrainingArguments
+
+    defaults = TrainingArguments()
 
     config = settings()
     names = dataset or list(LOADERS)
@@ -202,7 +205,13 @@ def data_summary(
     for name in names:
         ds = load_any(name, data_dir)
         counts = ds.label_counts()
-        sizes = {k: len(v) for k, v in split_examples(ds.examples).items()}
+        splits = split_dataset(
+            ds,
+            seed=defaults.split_seed,
+            validation=defaults.validation_fraction,
+            test=defaults.test_fraction,
+        )
+        sizes = {k: len(v) for k, v in splits.items()}
         table.add_row(
             ds.name,
             str(len(ds)),

@@ -99,6 +99,9 @@ def training_arguments(params: TrainParams) -> Any:
     overrides: dict[str, Any] = {"model": params.model, "base_model": params.base_model}
     if params.datasets is not None:
         overrides["datasets"] = tuple(params.datasets)
+        # Not the cross-validated recipe: the validation split chooses the checkpoint and
+        # fits the temperature, as it must for a mix nobody cross-validated.
+        overrides.update(refit=False, temperature=None)
     if params.epochs is not None:
         overrides["num_epochs"] = params.epochs
     if params.max_length is not None:

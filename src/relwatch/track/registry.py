@@ -142,7 +142,8 @@ def log_relation_model(
     version = str(info.registered_model_version)
     client = get_client(settings)
     client.set_registered_model_alias(settings.registered_model, CHALLENGER, version)
-    for key in ("kind", "base_model", "input_format"):
+    keys = ("kind", "base_model", "input_format")
+    for key in (*keys, "pooling") if model.meta.kind == "transformer" else keys:
         value = getattr(model.meta, key)
         if value:
             client.set_model_version_tag(settings.registered_model, version, key, str(value))

@@ -1,0 +1,324 @@
+"""Model selection by repeated stratified k-fold cross-validation on the news sets.
+
+Run:  .venv/bin/python bench/cv.py [--candidate NAME ...] [--folds 3] [--repeats 1]
+      [--epochs N] [--json OUT] [--threads 2]
+
+A single 200-row validation split moves by ±0.03 macro-F1 between seeds, and the gate
+(the test split) must stay untouched until the end, so recipes are compared here. The
+pool is every conflibert, seed_sample and pair_contrast row *outside* the gate (their
+train and validation splits, exactly the rows a refit trains on). Per source, folds are
+stratified by label and grouped by sentence (a sentence's pairs never straddle a fold).
+Each fold trains the candidate with a fixed schedule (no early stopping: nothing of the
+held-out fold is looked at) and scores the held-out fold:
+
+- news rows (conflibert, seed_sample) marked, with one side marked, and bare;
+- pair-contrast pairs: pair-level macro-F1, the probability spread between the pairs of one
+  sentence, and the share of sentences holding both a cooperating and a conflicting pair
+  whose every polar pair lands on the right side.
+
+It prints mean ± std over folds × repeats per source (choose on these), and the
+temperature fitted on the pooled out-of-fold news logits: the value the refit uses.
+``--write-estimate`` stores the figures in the package (``classify/data/cv_estimate.json``,
+merged with candidates measured in earlier runs of the same protocol), where every model
+card reads them; ``--chosen`` names the recipe the defaults implement.
+The quick protocol (3 folds × 1 repeat) is what two shared CPU cores afford: every
+candidate trains three times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from relwatch.classify.augment import VIEWS, input_view  # noqa: E402
+from relwatch.classify.data import (  # noqa: E402
+    Example,
+    load_any,
+    normalize_sentence,
+    split_dataset,
+)
+from relwatch.classify.evaluate import (  # noqa: E402
+    contrast_metrics,
+    coop_conflict_accuracy,
+    macro_f1,
+)
+from relwatch.classify.train import (  # noqa: E402
+    TrainingArguments,
+    fit_temperature,
+    load_scorer,
+    train_model,
+)
+from relwatch.core.config import get_settings  # noqa: E402
+
+POOL = ("conflibert", "seed_sample", "pair_contrast")
+NEWS = ("conflibert", "seed_sample")
+NO_AUGMENTATION = {
+    "swap_names": 0.0,
+    "swap_sides": 0.0,
+    "one_side_markers": 0.0,
+    "bare_markers": 0.0,
+}
+CANDIDATES: dict[str, dict[str, Any]] = {
+    # the default recipe (TrainingArguments()): entity-start head, pair-contrast data,
+    # name/side swaps, marker dropout
+    "pair-aware": {},
+    # today's champion recipe on the same pool: sentence head, no pair-contrast rows
+    "sentence-head": {
+        "pooling": "cls",
+        "datasets": ("conflibert", "seed_sample"),
+        **NO_AUGMENTATION,
+    },
+    # the new data and augmentation with the old head: does the head matter?
+    "sentence-head+pairs": {"pooling": "cls"},
+    # pair-aware without marker dropout: does one model serve bare input?
+    "no-marker-dropout": {"one_side_markers": 0.0, "bare_markers": 0.0},
+    # pair-aware without name swaps
+    "no-name-swap": {"swap_names": 0.0},
+    "tfidf": {"model": "tfidf"},
+}
+DESCRIPTIONS = {
+    "pair-aware": "entity-start head, pair-contrast data, name and side swaps, marker dropout",
+    "sentence-head": "the earlier recipe: sentence (CLS) head, news rows only, no augmentation",
+    "sentence-head+pairs": "sentence head with the pair-contrast data and the same augmentation",
+    "no-marker-dropout": "pair-aware, always both markers",
+    "no-name-swap": "pair-aware without name swaps",
+    "tfidf": "TF-IDF + logistic regression on the pair-aware training rows",
+}
+ESTIMATE = ROOT / "src" / "relwatch" / "classify" / "data" / "cv_estimate.json"
+
+
+def folds_of(rows: Sequence[Example], k: int, seed: int) -> list[list[int]]:
+    """Indices of each fold: stratified by label, grouped by sentence."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    labels = [e.label for e in rows]
+    groups = [normalize_sentence(e.text) for e in rows]
+    splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
+    return [list(test) for _, test in splitter.split(np.zeros(len(rows)), labels, groups)]
+
+
+def score_fold(score, rows: Sequence[Example], source: str) -> dict[str, Any]:
+    """Figures for one held-out fold of one source, and its marked log-probabilities."""
+    gold = np.array([e.label_id for e in rows])
+    out: dict[str, Any] = {}
+    views = VIEWS if source in NEWS else ("marked",)
+    logp = None
+    for view in views:
+        probs = score([input_view(e, view) for e in rows])
+        out[f"f1.{view}"] = macro_f1(gold, probs.argmax(axis=1))
+        if view == "marked":
+            logp = np.log(np.clip(probs, 1e-12, 1.0))
+            cvc = coop_conflict_accuracy(gold, probs)
+            out["cvc"] = cvc
+            if source == "pair_contrast":
+                groups = [normalize_sentence(e.text) for e in rows]
+                out.update(contrast_metrics(groups, gold, probs))
+    return {"figures": out, "logp": logp, "gold": gold}
+
+
+def run_candidate(
+    name: str,
+    args: TrainingArguments,
+    pool: dict[str, list[Example]],
+    k: int,
+    repeats: int,
+) -> dict[str, Any]:
+    figures: dict[str, list[dict[str, Any]]] = {s: [] for s in pool}
+    oof_logp, oof_gold = [], []
+    seconds = []
+    for repeat in range(repeats):
+        split = {s: folds_of(rows, k, seed=args.seed + repeat) for s, rows in pool.items()}
+        for fold in range(k):
+            held = {s: set(split[s][fold]) for s in pool}
+            train = [
+                e
+                for s, rows in pool.items()
+                if s in args.datasets
+                for i, e in enumerate(rows)
+                if i not in held[s]
+            ]
+            started = time.perf_counter()
+            with tempfile.TemporaryDirectory(prefix="relwatch-cv-") as tmp:
+                train_model(train, [], args, Path(tmp) / "model")
+                score = load_scorer(Path(tmp) / "model", args.num_threads)
+                for s, rows in pool.items():
+                    out = score_fold(score, [rows[i] for i in sorted(held[s])], s)
+                    figures[s].append(out["figures"])
+                    if s in NEWS:
+                        oof_logp.append(out["logp"])
+                        oof_gold.append(out["gold"])
+            seconds.append(time.perf_counter() - started)
+            news = figures["conflibert"][-1]
+            pairs = figures["pair_contrast"][-1]
+            print(
+                f"  {name} repeat {repeat + 1} fold {fold + 1}/{k}: conflibert "
+                f"{news['f1.marked']:.3f} / one-side {news['f1.one-side']:.3f} / bare "
+                f"{news['f1.bare']:.3f}; pair_contrast {pairs['f1.marked']:.3f} "
+                f"({seconds[-1]:.0f} s)",
+                flush=True,
+            )
+    temperature = None
+    if args.model == "transformer" and oof_logp:
+        temperature = fit_temperature(np.concatenate(oof_logp), np.concatenate(oof_gold))
+    summary = {
+        s: {
+            key: (
+                float(np.mean([f[key] for f in folds if f.get(key) is not None])),
+                float(np.std([f[key] for f in folds if f.get(key) is not None])),
+            )
+            for key in sorted({k for f in folds for k, v in f.items() if v is not None})
+        }
+        for s, folds in figures.items()
+    }
+    return {
+        "summary": summary,
+        "folds": figures,
+        "oof_temperature": temperature,
+        "fold_seconds": [round(x, 1) for x in seconds],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--candidate", action="append", choices=sorted(CANDIDATES))
+    parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--epochs", type=int, help="override epochs for every candidate")
+    parser.add_argument("--json", type=Path, help="also write every fold's figures here")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--write-estimate", action="store_true", help=f"store the figures in {ESTIMATE.name}"
+    )
+    parser.add_argument(
+        "--chosen", default="pair-aware", choices=sorted(CANDIDATES), help="the default recipe"
+    )
+    parser.add_argument(
+        "--from-json", type=Path, help="print (and store) the figures of an earlier --json run"
+    )
+    opts = parser.parse_args()
+
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=160)
+    base = TrainingArguments(num_threads=opts.threads)
+    data_dir = get_settings().require_data_dir()
+    pool = {}
+    for name in POOL:
+        dataset = load_any(name, data_dir)
+        parts = split_dataset(
+            dataset,
+            seed=base.split_seed,
+            validation=base.validation_fraction,
+            test=base.test_fraction,
+        )
+        pool[name] = parts["train"] + parts["validation"]  # never the gate (test split)
+    console.print(
+        "pool (gate excluded): "
+        + ", ".join(f"{s} {len(rows)}" for s, rows in pool.items())
+        + f"; {opts.folds} folds x {opts.repeats} repeat(s)"
+    )
+    results: dict[str, Any] = (
+        json.loads(opts.from_json.read_text("utf-8")) if opts.from_json else {}
+    )
+    for name in (
+        [] if opts.from_json else opts.candidate or ["pair-aware", "sentence-head", "tfidf"]
+    ):
+        overrides = dict(CANDIDATES[name])
+        if opts.epochs:
+            overrides["num_epochs"] = opts.epochs
+        args = replace(base, **overrides)
+        started = time.perf_counter()
+        results[name] = run_candidate(name, args, pool, opts.folds, opts.repeats)
+        results[name]["seconds"] = round(time.perf_counter() - started, 1)
+        console.print(f"[bold]{name}[/] done in {results[name]['seconds']:.0f} s")
+
+    def cell(summary: dict[str, Any], key: str) -> str:
+        if key not in summary:
+            return "-"
+        mean, std = summary[key]
+        return f"{mean:.3f} ± {std:.3f}"
+
+    table = Table(title=f"cross-validated, {opts.folds} folds x {opts.repeats} (mean ± std)")
+    columns = [
+        ("conflibert", "f1.marked", "conflibert F1 marked"),
+        ("conflibert", "f1.one-side", "one side"),
+        ("conflibert", "f1.bare", "bare"),
+        ("conflibert", "cvc", "coop-vs-conflict"),
+        ("seed_sample", "f1.marked", "seed F1"),
+        ("pair_contrast", "f1.marked", "pairs F1"),
+        ("pair_contrast", "mixed_all_right", "mixed sentences right"),
+        ("pair_contrast", "contrast_spread", "spread"),
+    ]
+    table.add_column("candidate")
+    for _, _, title in columns:
+        table.add_column(title, justify="right")
+    table.add_column("T (OOF)", justify="right")
+    for name, result in results.items():
+        t = result["oof_temperature"]
+        table.add_row(
+            name,
+            *(cell(result["summary"][s], key) for s, key, _ in columns),
+            "-" if t is None else f"{t:.3f}",
+        )
+    console.print(table)
+    if opts.json:
+        opts.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    if opts.write_estimate:
+        write_estimate(results, opts, base, {s: len(rows) for s, rows in pool.items()})
+
+
+def write_estimate(
+    results: dict[str, Any], opts: argparse.Namespace, base: TrainingArguments, pool: dict
+) -> None:
+    """Merge this run's candidates into the packaged estimate (same protocol and pool only)."""
+    import datetime as dt
+
+    from relwatch.classify.card import recipe_params
+
+    protocol = (
+        f"{opts.folds}-fold x {opts.repeats} repeat stratified (by label), sentence-grouped "
+        "k-fold per source on the rows outside the gate (bench/cv.py); fixed schedule, no "
+        "early stopping; mean ± std over folds."
+    )
+    old = json.loads(ESTIMATE.read_text("utf-8")) if ESTIMATE.is_file() else {}
+    same = old.get("protocol") == protocol and old.get("pool") == pool
+    candidates = dict(old.get("candidates", {})) if same else {}
+    for name, result in results.items():
+        candidates[name] = {
+            "description": DESCRIPTIONS[name],
+            "summary": result["summary"],
+            "oof_temperature": result["oof_temperature"],
+            "fold_seconds": result["fold_seconds"],
+            "measured": dt.date.today().isoformat(),
+        }
+    if opts.chosen not in candidates:
+        raise SystemExit(f"--chosen {opts.chosen} has not been measured with this protocol")
+    overrides = dict(CANDIDATES[opts.chosen])
+    chosen_args = replace(base, **overrides)
+    estimate = {
+        "protocol": protocol,
+        "pool": pool,
+        "chosen": opts.chosen,
+        "recipe": recipe_params(chosen_args.to_params()),
+        "temperature": candidates[opts.chosen]["oof_temperature"],
+        "candidates": candidates,
+    }
+    ESTIMATE.write_text(json.dumps(estimate, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {ESTIMATE.relative_to(ROOT)} ({len(candidates)} candidates)")
+
+
+if __name__ == "__main__":
+    main()
