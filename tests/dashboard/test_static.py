@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -86,9 +85,11 @@ def test_every_label_exists_in_english_and_korean():
 
 
 def test_package_data_ships_the_dashboard():
-    pyproject = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text(encoding="utf-8")
-    patterns = re.search(r"\[tool\.setuptools\.package-data\]\s*relwatch = (\[.*?\])", pyproject)
-    assert patterns
-    shipped = json.loads(patterns.group(1))
-    for ext in ("html", "css", "js"):
-        assert f"**/*.{ext}" in shipped
+    import tomllib
+
+    pyproject = tomllib.loads(
+        (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text(encoding="utf-8")
+    )
+    shipped = pyproject["tool"]["setuptools"]["package-data"]["relwatch"]
+    for pattern in ("**/*.html", "**/*.css", "**/*.js", "**/LICENSE*", "**/NOTICE"):
+        assert pattern in shipped
