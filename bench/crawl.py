@@ -118,8 +118,8 @@ def main() -> None:
     from sqlalchemy import func, select
     from sqlalchemy.orm import sessionmaker
 
-    from relwatch.collect.crawler import crawl
     from relwatch.collect.article_text import _DATE_PARAMS
+    from relwatch.collect.crawler import crawl
     from relwatch.collect.sources import SourceSpec
     from relwatch.core import db
     from relwatch.core.config import get_settings

@@ -197,7 +197,7 @@ def stop(proc: subprocess.Popen) -> None:
 # ----------------------------------------------------------------------------- main
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -221,8 +221,10 @@ def main() -> None:
     if version is None:
         raise SystemExit(f"{settings.registered_model} has no champion; run relwatch train")
     package, _ = resolve_model(version, settings=settings)
+    bin_dir = str(Path(sys.executable).parent)  # mlflow execs uvicorn from PATH
     env = {
         **os.environ,
+        "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
         "MLFLOW_TRACKING_URI": settings.mlflow_tracking_uri,
         "RELWATCH_HOME": str(settings.home),
         "RELWATCH_REGISTERED_MODEL": settings.registered_model,
@@ -296,8 +298,8 @@ def main() -> None:
           f"mlflow {servers['mlflow'][2]:.1f} s")  # fmt: skip
     print(f"load average {load_before[0]:.2f} → {load_after[0]:.2f} "
           f"(1 min; {os.cpu_count()} cores, shared)")  # fmt: skip
-    print(f"{args.rounds} rounds × {args.requests} requests per server and level, "
-          "one (sentence, A, B) per request; relwatch's cache never hit (fresh sentences)")  # fmt: skip
+    print(f"{args.rounds} rounds × {args.requests} requests per server and level, one "
+          "(sentence, A, B) per request; relwatch's cache never hit (fresh sentences)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -89,6 +89,8 @@ def test_predict_texts_job_classifies_in_bulk(client):
         ({"kind": "index_build", "params": {"colour": 1}}, 422, "colour: unknown parameter"),
         ({"kind": "doctor", "extra": 1}, 422, "extra: unknown field"),
         ({"kind": "import_reuters", "params": {"directory": "/tmp"}}, 403, "RELWATCH_API_KEY"),
+        ({"kind": "train", "params": {"datasets": ["/etc/passwd"]}}, 403, "RELWATCH_API_KEY"),
+        ({"kind": "predict", "params": {"input": "/etc/hosts", "output": "/tmp/o"}}, 403, "KEY"),
         (
             {"kind": "predict_texts", "params": {"texts": [{"text": "a"}], "model": "/tmp"}},
             403,

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from relwatch.collect.article_text import extract_article
 from relwatch.collect.dedup import (
     NEAR_DUP_BITS,
     NearDuplicateIndex,
@@ -10,7 +11,6 @@ from relwatch.collect.dedup import (
     hamming,
     simhash,
 )
-from relwatch.collect.article_text import extract_article
 
 
 @pytest.mark.parametrize(

@@ -91,8 +91,13 @@ def test_celery_worker_over_redis_executes_job(db_url: str, redis_url: str, tmp_
     )
     try:
         out = subprocess.run(
-            [sys.executable, "-c", "from relwatch.core.config import get_settings; from relwatch.flows.worker import submit;"
-                " print(submit('doctor', settings=get_settings()))"],
+            [
+                sys.executable,
+                "-c",
+                "from relwatch.core.config import get_settings;"
+                " from relwatch.flows.worker import submit;"
+                " print(submit('doctor', settings=get_settings()))",
+            ],
             env=env,
             capture_output=True,
             text=True,

@@ -6,12 +6,12 @@ each test isolates itself with its own registered-model name.
 
 from __future__ import annotations
 
-from relwatch.core.config import get_settings
-
 import uuid
 from pathlib import Path
 
 import pytest
+
+from relwatch.core.config import get_settings
 
 
 @pytest.fixture(scope="module")
@@ -47,4 +47,6 @@ def log_version(package: Path, gate_macro_f1: float | None, gate: str | None = N
             mlflow.log_metric("gate_macro_f1", gate_macro_f1)
         if gate is not None:
             mlflow.set_tag("relwatch.gate_sha256", gate)
-        return log_relation_model(package, settings=get_settings(), input_example=["Seoul and Tokyo met."])
+        return log_relation_model(
+            package, settings=get_settings(), input_example=["Seoul and Tokyo met."]
+        )

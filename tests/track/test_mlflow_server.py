@@ -7,8 +7,6 @@ Skipped outside CI when PostgreSQL is down; a failure in CI (``CI=true``).
 
 from __future__ import annotations
 
-from relwatch.core.config import get_settings
-
 import os
 import shutil
 import signal
@@ -23,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from relwatch.core.config import get_settings
 from tests.classify.tiny_models import tiny_package
 from tests.conftest import PG_ADMIN_URL, require_service
 from tests.track.conftest import log_version
@@ -117,7 +116,9 @@ def test_registry_round_trip_on_a_postgres_backed_server(
     listed = {v.version: v for v in registry.list_models(settings=get_settings())}
     assert listed["1"].aliases == ["champion"] and listed["2"].aliases == []
     assert listed["2"].metrics["gate_macro_f1"] == 0.6
-    path, version = registry.resolve_model("models:/relwatch-relation@champion", settings=get_settings())
+    path, version = registry.resolve_model(
+        "models:/relwatch-relation@champion", settings=get_settings()
+    )
     assert version == "1" and (path / "model.int8.onnx").is_file()
     # artifacts went through the server, not to a client-local folder
     experiment = registry.get_client(settings=get_settings()).get_experiment_by_name("relwatch")

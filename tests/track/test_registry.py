@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from relwatch.core.config import get_settings
-
 import json
 import pickle
 from pathlib import Path
 
 import pytest
 
+from relwatch.core.config import get_settings
 from relwatch.track import registry
-from relwatch.track.registry import PromotionRefused, ModelRegistryError
+from relwatch.track.registry import ModelRegistryError, PromotionRefused
 from tests.classify.tiny_models import run_cli, tiny_package
 from tests.track.conftest import log_version
 
@@ -84,14 +83,21 @@ def test_versions_scored_on_different_gate_sets_are_not_compared(registry_env):
 def test_resolve_model_downloads_the_serving_package_once(registry_env, tmp_path: Path):
     version = log_version(tiny_package(), 0.5)
     registry.promote(settings=get_settings(), version=version)
-    by_alias, v1 = registry.resolve_model(f"models:/{registry_env}@champion", settings=get_settings())
+    by_alias, v1 = registry.resolve_model(
+        f"models:/{registry_env}@champion", settings=get_settings()
+    )
     by_number, v2 = registry.resolve_model(version, settings=get_settings())
-    by_uri, v3 = registry.resolve_model(f"models:/{registry_env}/{version}", settings=get_settings())
+    by_uri, v3 = registry.resolve_model(
+        f"models:/{registry_env}/{version}", settings=get_settings()
+    )
     assert v1 == v2 == v3 == version
     assert by_alias == by_number == by_uri
     meta = json.loads((by_alias / "relwatch.json").read_text())
     assert meta["files"] == json.loads((tiny_package() / "relwatch.json").read_text())["files"]
-    assert registry.resolve_model(str(tiny_package()), settings=get_settings()) == (tiny_package().resolve(), None)
+    assert registry.resolve_model(str(tiny_package()), settings=get_settings()) == (
+        tiny_package().resolve(),
+        None,
+    )
     for spec, message in [
         (f"models:/{registry_env}@nope", "no alias"),
         ("99", "no version"),

@@ -27,6 +27,9 @@ __all__ = ["create_app"]
 
 log = get_logger(__name__)
 
+#: Body ceiling of /v1/jobs: a predict_texts job of thousands of texts is one request.
+JOBS_MAX_BODY = 64 << 20
+
 DESCRIPTION = """
 relwatch reads international news and measures how relations between countries move, day
 by day. This API classifies (sentence, country A, country B) as **conflict / neutral /
@@ -91,6 +94,7 @@ def create_app(
 
 def _add_middleware(app: FastAPI, settings: Settings, metrics: ServeMetrics) -> None:
     # The largest predict body the limits allow, with room for JSON; larger is refused unread.
+    # Bulk jobs (predict_texts) are what large inputs are for: they get a larger ceiling.
     max_body = max(settings.serve_max_items * settings.serve_max_text_chars * 4, 1 << 20)
     max_body = max(max_body, settings.serve_max_article_chars * 4 + 65536)
 
@@ -100,11 +104,12 @@ def _add_middleware(app: FastAPI, settings: Settings, metrics: ServeMetrics) -> 
     ) -> Response:
         """Request count and latency by route template (never the raw path: bounded labels)."""
         length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > max_body:
+        limit = JOBS_MAX_BODY if request.url.path.startswith("/v1/jobs") else max_body
+        if length is not None and length.isdigit() and int(length) > limit:
             from fastapi.responses import JSONResponse
 
             return JSONResponse(
-                error_body("TooLarge", f"request body over {max_body:,} bytes"), status_code=413
+                error_body("TooLarge", f"request body over {limit:,} bytes"), status_code=413
             )
         started = time.perf_counter()
         status = 500

@@ -14,13 +14,30 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from sqlalchemy.orm import Session
 
 from relwatch.core.config import Settings, get_settings
 from relwatch.core.errors import InputError, RelwatchError
 from relwatch.core.logging import configure_logging
 
-__all__ = ["console", "db_session", "err_console", "fail", "run_app", "settings"]
+__all__ = [
+    "console",
+    "db_session",
+    "err_console",
+    "fail",
+    "progress_bar",
+    "run_app",
+    "settings",
+]
 
 console = Console()
 err_console = Console(stderr=True)
@@ -44,6 +61,29 @@ def db_session() -> Iterator[Session]:
     require_schema(url)
     with session_scope(url) as session:
         yield session
+
+
+def progress_bar(
+    label: str = "{task.description}",
+    *,
+    counter: ProgressColumn | None = None,
+    extra: tuple[ProgressColumn, ...] = (),
+    remaining: bool = True,
+    stderr: bool = True,
+    transient: bool = False,
+) -> Progress:
+    """The one progress bar of the CLI: label, bar, a counter (done/total by default), any
+    extra columns, elapsed and (optionally) remaining time; on stderr unless told otherwise."""
+    columns: list[ProgressColumn] = [
+        TextColumn(f"[bold]{label}"),
+        BarColumn(),
+        counter or MofNCompleteColumn(),
+        *extra,
+        TimeElapsedColumn(),
+    ]
+    if remaining:
+        columns.append(TimeRemainingColumn())
+    return Progress(*columns, console=err_console if stderr else console, transient=transient)
 
 
 def _error(message: str) -> None:

@@ -14,11 +14,10 @@ from rich.progress import (
     SpinnerColumn,
     TextColumn,
     TimeElapsedColumn,
-    TimeRemainingColumn,
 )
 from rich.table import Table
 
-from relwatch.cli._common import console, db_session, settings
+from relwatch.cli._common import console, db_session, progress_bar, settings
 
 SourcesOpt = Annotated[
     Path | None,
@@ -292,14 +291,7 @@ def import_reuters_command(
     files = corpus_files(folder)
     total = sum(f.read_bytes().count(b"<REUTERS ") for f in files)
     total = min(total, limit) if limit else total
-    progress = Progress(
-        TextColumn("[bold]importing Reuters-21578"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-    )
+    progress = progress_bar("importing Reuters-21578", stderr=False)
     with db_session() as session, progress:
         task = progress.add_task("import", total=total)
         report = import_reuters(

@@ -8,15 +8,10 @@ from typing import Annotated
 
 import typer
 from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
     Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
 )
 
-from relwatch.cli._common import console, err_console, settings
+from relwatch.cli._common import console, err_console, progress_bar, settings
 from relwatch.core.errors import InputError
 
 MAX_ERRORS_SHOWN = 10
@@ -28,15 +23,7 @@ class Unit(StrEnum):
 
 
 def _progress() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=False,
-    )
+    return progress_bar()
 
 
 def extract_db(limit: int | None, batch_size: int, ner: bool) -> None:

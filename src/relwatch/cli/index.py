@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from relwatch.cli._common import console, db_session, err_console, settings
+from relwatch.cli._common import console, db_session, progress_bar, settings
 from relwatch.core.errors import InputError
 
 if TYPE_CHECKING:  # pandas is imported by the library when a command runs, not by --help
@@ -121,13 +120,7 @@ def build_cmd(
     from relwatch.flows.index import build
 
     first, last = _date(start, "--from"), _date(end, "--to")
-    with Progress(
-        TextColumn("[bold]index build[/] {task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-    ) as bar:
+    with progress_bar("index build[/] {task.description}", remaining=False) as bar:
         task = bar.add_task("", total=3)
 
         def tick(stage: str, done: int, total: int) -> None:

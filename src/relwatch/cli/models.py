@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from relwatch.cli._common import console, err_console, settings
+from relwatch.cli._common import console, err_console, progress_bar, settings
 from relwatch.core.errors import InputError, PromotionRefused
 
 if TYPE_CHECKING:
@@ -234,7 +234,7 @@ def predict_cmd(
         return
     if input_path is None or output_path is None:
         raise InputError("give --input and --output (or --db to classify the stored pairs)")
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import DownloadColumn
 
     from relwatch.core.jsonl import check_input_file, check_output_path
     from relwatch.flows.params import PredictFileParams, parse_params
@@ -254,14 +254,7 @@ def predict_cmd(
     check_input_file(params.input)
     check_output_path(params.output, inputs=(params.input,))
     total = input_path.stat().st_size
-    with Progress(
-        TextColumn("[bold]predict[/]"),
-        BarColumn(),
-        DownloadColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=True,
-    ) as progress:
+    with progress_bar("predict", counter=DownloadColumn(), transient=True) as progress:
         task = progress.add_task("predict", total=total)
         stats, loaded = predict_jsonl(
             params,
@@ -287,12 +280,7 @@ def predict_cmd(
 
 def _predict_db(model: str | None, start: str | None, end: str | None, limit: int | None) -> None:
     from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
         TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
     )
 
     from relwatch.flows.params import PredictDbParams, parse_params
@@ -302,15 +290,7 @@ def _predict_db(model: str | None, start: str | None, end: str | None, limit: in
         "predict_db", {"model": model, "start": start, "end": end, "limit": limit}
     )
     assert isinstance(params, PredictDbParams)
-    progress = Progress(
-        TextColumn("[bold]predict --db[/]"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-    )
+    progress = progress_bar("predict --db", extra=(TextColumn("{task.fields[rate]}"),))
     task = progress.add_task("pairs", total=None, rate="")
 
     def started(loaded: LoadedModel, todo: int) -> None:

@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 from rich.table import Table
 
-from relwatch.cli._common import console, settings
+from relwatch.cli._common import console, progress_bar, settings
 from relwatch.core.errors import InputError
 
 TRAIN_HELP = (
@@ -25,14 +25,7 @@ TRAIN_HELP = (
 
 
 def _progress() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    )
+    return progress_bar(remaining=False, stderr=False)
 
 
 def train(

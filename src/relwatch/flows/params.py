@@ -51,6 +51,8 @@ class JobParams(BaseModel):
 
     #: True where ``model`` is a model spec, which may name a local folder.
     model_is_spec: ClassVar[bool] = False
+    #: Plain-string parameters that may name files or folders on the machine running the job.
+    path_fields: ClassVar[tuple[str, ...]] = ()
 
 
 class DoctorParams(JobParams):
@@ -105,6 +107,8 @@ class ExtractParams(JobParams):
 
 class TrainParams(JobParams):
     """A training run (the retrain flow): preset plus a few overrides."""
+
+    path_fields: ClassVar[tuple[str, ...]] = ("base_model", "datasets")
 
     quick: bool = False
     model: Literal["transformer", "tfidf"] = "transformer"
@@ -225,7 +229,12 @@ def server_paths(params: JobParams) -> list[str]:
     caller read or write the server's disk. A ``model`` that is not a registry spec
     (``models:/…`` or a version number) is a local folder too.
     """
-    found = [name for name in type(params).model_fields if isinstance(getattr(params, name), Path)]
+    found = [
+        name
+        for name in type(params).model_fields
+        if isinstance(getattr(params, name), Path)
+        or (name in type(params).path_fields and getattr(params, name))
+    ]
     model = getattr(params, "model", None)
     is_local = isinstance(model, str) and not _REGISTRY_SPEC.match(model.strip())
     if type(params).model_is_spec and model and is_local:

@@ -127,7 +127,7 @@ class MicroBatcher(Generic[T, R]):
 
     def _enqueue(self, item: T) -> asyncio.Future[R]:
         if self._closed:
-            raise BatchFailed(f"model {self.name} is being unloaded; retry the request")
+            raise BatchFailed(f"{self.name} is being unloaded; retry the request")
         queue = self._ensure_worker()
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         assert self._idle is not None
@@ -218,7 +218,7 @@ class MicroBatcher(Generic[T, R]):
                 self.metrics.batch_failures.inc()
             log.error("batch.failed", model=self.name, size=len(items), error=repr(exc))
             message = (
-                f"model {self.name} failed on a batch of {len(items)} sentence(s) "
+                f"{self.name} failed on a batch of {len(items)} input(s) "
                 f"({type(exc).__name__}: {exc}); retry the request"
             )
             for p in members:

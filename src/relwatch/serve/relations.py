@@ -30,6 +30,7 @@ __all__ = [
     "TextItem",
     "assemble_article",
     "assemble_item",
+    "check_items",
     "extract_units",
     "get_extractor",
     "plan_article",
@@ -201,16 +202,25 @@ def _explicit_pair(
     )
 
 
-def plan_items(
-    items: Sequence[TextItem], dates: Sequence[dt.date | None] | None = None
-) -> list[ItemPlan]:
-    """Extraction and model inputs for each item (blocking: run it off the event loop)."""
+def check_items(items: Sequence[TextItem]) -> None:
+    """Refuse, before any work, items that cannot be planned."""
     for k, item in enumerate(items):
         if not item.text.strip():
             raise InputError(f"items[{k}].text is empty")
         if (item.source is None) != (item.target is None):
             raise InputError(f"items[{k}]: give both source and target, or neither")
-    all_units = extract_units([i.text for i in items], dates)
+
+
+def plan_items(
+    items: Sequence[TextItem],
+    dates: Sequence[dt.date | None] | None = None,
+    *,
+    units: Sequence[list[SentenceUnit]] | None = None,
+) -> list[ItemPlan]:
+    """Model inputs for each item. Extraction runs here (blocking) unless ``units`` (one list
+    per item, from :func:`extract_units`) were computed already, e.g. batched with others."""
+    check_items(items)
+    all_units = units if units is not None else extract_units([i.text for i in items], dates)
     plans = []
     for k, (item, units) in enumerate(zip(items, all_units, strict=True)):
         mentions = [_mention_dict(m, u.start) for u in units for m in u.mentions]
@@ -225,11 +235,13 @@ def plan_items(
     return plans
 
 
-def plan_article(text: str, date: dt.date | None = None) -> ItemPlan:
+def plan_article(
+    text: str, date: dt.date | None = None, *, units: list[SentenceUnit] | None = None
+) -> ItemPlan:
     """An article: every sentence, its TextRank score, and every pair in it."""
     if not text.strip():
         raise InputError("the article text is empty")
-    units = extract_units([text], [date])[0]
+    units = units if units is not None else extract_units([text], [date])[0]
     mentions = [_mention_dict(m, u.start) for u in units for m in u.mentions]
     return ItemPlan(text, mentions, _auto_pairs(units), units)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 
 from relwatch.api.deps import ApiKeyHeader, JobsDep, SessionDep, SettingsDep, admin_allowed
@@ -54,6 +54,8 @@ def index(
 
 
 @router.get("/{job_id}", responses={404: {"model": ErrorBody}})
-def show(job_id: str, session: SessionDep) -> dict[str, Any]:
+def show(
+    job_id: Annotated[str, Path(min_length=1, max_length=64)], session: SessionDep
+) -> dict[str, Any]:
     """Status, progress, result or error of one job (a unique id prefix of 4+ characters works)."""
     return job_dict(get_job(session, job_id))
