@@ -72,12 +72,16 @@ NO_AUGMENTATION = {
 }
 CANDIDATES: dict[str, dict[str, Any]] = {
     # the default recipe (TrainingArguments()): entity-start head, pair-contrast data,
-    # name/side swaps, marker dropout
+    # name/side swaps, marker dropout, 6 epochs
     "pair-aware": {},
+    "pair-aware-4ep": {"num_epochs": 4},
+    "pair-aware-lr5e-5": {"learning_rate": 5e-5},
+    "pairs-x2": {"dataset_weights": {"seed_sample": 2.0, "pair_contrast": 2.0}},
     # today's champion recipe on the same pool: sentence head, no pair-contrast rows
     "sentence-head": {
         "pooling": "cls",
         "datasets": ("conflibert", "seed_sample"),
+        "num_epochs": 4,
         **NO_AUGMENTATION,
     },
     # the new data and augmentation with the old head: does the head matter?
@@ -89,8 +93,13 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     "tfidf": {"model": "tfidf"},
 }
 DESCRIPTIONS = {
-    "pair-aware": "entity-start head, pair-contrast data, name and side swaps, marker dropout",
-    "sentence-head": "the earlier recipe: sentence (CLS) head, news rows only, no augmentation",
+    "pair-aware": "entity-start head, pair-contrast data, name and side swaps, marker "
+    "dropout, 6 epochs at 8e-5",
+    "pair-aware-4ep": "the same, 4 epochs",
+    "pair-aware-lr5e-5": "the same at learning rate 5e-5",
+    "pairs-x2": "the same with pair-contrast rows at loss weight 2",
+    "sentence-head": "the earlier recipe: sentence (CLS) head, news rows only, no "
+    "augmentation, 4 epochs",
     "sentence-head+pairs": "sentence head with the pair-contrast data and the same augmentation",
     "no-marker-dropout": "pair-aware, always both markers",
     "no-name-swap": "pair-aware without name swaps",
@@ -244,6 +253,8 @@ def main() -> None:
         results[name] = run_candidate(name, args, pool, opts.folds, opts.repeats)
         results[name]["seconds"] = round(time.perf_counter() - started, 1)
         console.print(f"[bold]{name}[/] done in {results[name]['seconds']:.0f} s")
+        if opts.json:  # after every candidate: a stopped run keeps what it measured
+            opts.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
 
     def cell(summary: dict[str, Any], key: str) -> str:
         if key not in summary:

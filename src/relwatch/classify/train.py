@@ -32,9 +32,12 @@ from relwatch.core.models import LABELS
 
 log = get_logger(__name__)
 
-# Sets whose labels follow CAMEO semantics (neutral = no relation event); directed_sentiment's
-# and NewsMTSC's "neutral" mean "no sentiment", which pulled CAMEO news to 0.49 macro-F1 when
-# mixed in at full weight, so they join only through their polar rows at a low weight.
+# News with CAMEO semantics (neutral = no relation event) and the pair-contrast sentences that
+# teach the model to read the marked pair, plus directed_sentiment's few sentences labelled for
+# several different pairs. UN documents and directed_sentiment's polar rows are no longer
+# trained on by default: they never raised news figures (bench/training_mix.py: news
+# validation 0.944 without UN documents, 0.930 with them) and cost a third of the training
+# time that cross-validation needs; both stay held out and reported on every run.
 DEFAULT_DATASETS = ("conflibert", "seed_sample", "pair_contrast", "directed_contrast")
 # The gate is news, the register relwatch reads (with UN documents in it, 82% of the rows,
 # promotion rewarded models that were better on UN prose and worse on news), plus the
@@ -77,7 +80,8 @@ class TrainingArguments:
         default_factory=lambda: {"keep_it_local": 500, "directed_sentiment": 600}
     )
     """Most training rows taken from a set (stable hash choice), so that no other set
-    outweighs the news set the model is judged on. Chosen by per-source validation
+    outweighs the news set the model is judged on, when that set is trained on (``-d``;
+    neither is in the default mix any more). Chosen by per-source validation
     (``bench/training_mix.py``): UN documents at 800 rows / weight 0.5 cost news 0.016
     macro-F1 against 500 / 0.3; without them news gains 0.014 more but UN documents fall
     from 0.53 to 0.36."""
@@ -133,7 +137,9 @@ class TrainingArguments:
     learning_rate: float = 8e-5
     weight_decay: float = 0.01
     warmup_ratio: float = 0.06
-    num_epochs: int = 4
+    num_epochs: int = 6
+    """Epochs of the full run: 6 beat 4 in cross-validation (news 0.897 vs 0.882 macro-F1,
+    pair-contrast 0.688 vs 0.652); a refit trains all of them, no early stopping."""
     early_stopping_patience: int = 2
     """Validation checks without a better score before training stops."""
     evals_per_epoch: int = 1
@@ -157,10 +163,10 @@ class TrainingArguments:
     """Stop after this many optimiser steps (the learning-rate schedule ends there too):
     a short run that is the same run on any machine, where a time budget would train less
     on a busy one. ``None`` runs ``num_epochs`` epochs."""
-    time_budget_s: float | None = 900.0
+    time_budget_s: float | None = 1800.0
     """Safety stop: training ends (best checkpoint kept) after this many seconds. It makes
     a run depend on machine load, so presets size ``num_epochs``/``max_steps`` to finish
-    well inside it."""
+    well inside it (the full run trains about 7 minutes on two idle cores)."""
     seed: int = 42
     num_threads: int | None = None
     """Torch threads; ``None`` = the cores this process may use, at most 4 (never the
@@ -185,7 +191,15 @@ class TrainingArguments:
         and registration. Fixed steps, not a time budget: under load a 45 s budget stopped
         after 19 steps and left a model that predicted one class."""
         base: dict[str, Any] = {
-            "datasets": ("conflibert", "seed_sample", "pair_contrast"),
+            # The sentence head on news alone: in 90 steps the pair-aware head and its
+            # augmentations do not converge (conflibert macro-F1 0.63 against 0.82), and the
+            # demo's index is read from this model.
+            "datasets": ("conflibert", "seed_sample"),
+            "pooling": "cls",
+            "swap_names": 0.0,
+            "swap_sides": 0.0,
+            "one_side_markers": 0.0,
+            "bare_markers": 0.0,
             "refit": False,
             "temperature": None,
             "max_length": 64,
