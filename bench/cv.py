@@ -143,13 +143,27 @@ def run_candidate(
     pool: dict[str, list[Example]],
     k: int,
     repeats: int,
+    state: Path | None = None,
 ) -> dict[str, Any]:
+    """Train and score every fold; with ``state``, each finished fold is saved there and a
+    rerun resumes after the last one (a fold on two busy cores takes up to half an hour)."""
     figures: dict[str, list[dict[str, Any]]] = {s: [] for s in pool}
     oof_logp, oof_gold = [], []
     seconds = []
+    done = json.loads(state.read_text("utf-8")) if state and state.is_file() else {}
     for repeat in range(repeats):
         split = {s: folds_of(rows, k, seed=args.seed + repeat) for s, rows in pool.items()}
         for fold in range(k):
+            key = f"{name}/{repeat}/{fold}"
+            if key in done:
+                for s in pool:
+                    figures[s].append(done[key]["figures"][s])
+                oof_logp += [np.array(x) for x in done[key]["logp"]]
+                oof_gold += [np.array(x) for x in done[key]["gold"]]
+                seconds.append(done[key]["seconds"])
+                continue
+            fold_figures: dict[str, Any] = {}
+            fold_logp, fold_gold = [], []
             held = {s: set(split[s][fold]) for s in pool}
             train = [
                 e
@@ -165,10 +179,21 @@ def run_candidate(
                 for s, rows in pool.items():
                     out = score_fold(score, [rows[i] for i in sorted(held[s])], s)
                     figures[s].append(out["figures"])
+                    fold_figures[s] = out["figures"]
                     if s in NEWS:
-                        oof_logp.append(out["logp"])
-                        oof_gold.append(out["gold"])
+                        fold_logp.append(out["logp"])
+                        fold_gold.append(out["gold"])
+            oof_logp += fold_logp
+            oof_gold += fold_gold
             seconds.append(time.perf_counter() - started)
+            if state:
+                done[key] = {
+                    "figures": fold_figures,
+                    "logp": [x.tolist() for x in fold_logp],
+                    "gold": [x.tolist() for x in fold_gold],
+                    "seconds": seconds[-1],
+                }
+                state.write_text(json.dumps(done), encoding="utf-8")
             news = figures["conflibert"][-1]
             pairs = figures["pair_contrast"][-1]
             print(
@@ -250,7 +275,8 @@ def main() -> None:
             overrides["num_epochs"] = opts.epochs
         args = replace(base, **overrides)
         started = time.perf_counter()
-        results[name] = run_candidate(name, args, pool, opts.folds, opts.repeats)
+        state = opts.json.with_suffix(".folds.json") if opts.json else None
+        results[name] = run_candidate(name, args, pool, opts.folds, opts.repeats, state)
         results[name]["seconds"] = round(time.perf_counter() - started, 1)
         console.print(f"[bold]{name}[/] done in {results[name]['seconds']:.0f} s")
         if opts.json:  # after every candidate: a stopped run keeps what it measured
