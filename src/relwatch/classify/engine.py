@@ -145,17 +145,7 @@ class RelationModel:
             precision = None  # type: ignore[assignment]
         else:
             raise ModelLoadError(f"{meta_path}: unknown model kind {kind!r}")
-        temperature = meta.temperature
-        return cls(
-            path=path,
-            kind=kind,
-            labels=labels,
-            temperature=temperature,
-            precision=precision,
-            meta=meta,
-            backend=backend,
-            batch_size=batch_size,
-        )
+        return cls(path, kind, labels, meta.temperature, precision, meta, backend, batch_size)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated probabilities, shape ``(n, 3)``, columns in ``LABELS`` order.

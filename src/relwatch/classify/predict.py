@@ -37,14 +37,25 @@ class _Model(Protocol):
 
 @dataclass
 class PredictStats:
-    """What a batch run did: rows read, written, skipped (with line numbers and reasons)."""
+    """What a batch run did: the input report (read, skipped with line numbers and reasons),
+    rows and pairs written, and rows that do not read as English."""
 
-    read: int = 0
+    report: JsonlReport = field(default_factory=JsonlReport)
     written: int = 0
-    skipped: int = 0
     pairs: int = 0
     not_english: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def read(self) -> int:
+        return self.report.read
+
+    @property
+    def skipped(self) -> int:
+        return self.report.skipped
+
+    @property
+    def errors(self) -> list[tuple[int, str]]:
+        return self.report.errors
 
 
 def parse_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -135,8 +146,8 @@ def predict_file(
     if batch_size < 1:
         raise InputError("batch_size must be >= 1")
     check_output_path(output_path, inputs=(input_path,))
-    report = JsonlReport()
     stats = PredictStats()
+    report = stats.report
     rows = iter_jsonl(input_path, report=report, validate=parse_row, on_bytes=on_progress)
     with atomic_output(output_path) as out:
         batch: list[dict[str, Any]] = []
@@ -167,7 +178,6 @@ def predict_file(
                 flush()
         if batch:
             flush()
-        stats.read, stats.skipped, stats.errors = report.read, report.skipped, report.errors
         if stats.written == 0 and stats.skipped:
             raise InputError(f"no row could be labelled: {report.summary(input_path)}")
     if stats.not_english:

