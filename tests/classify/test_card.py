@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from relwatch.classify.card import render_card
 from relwatch.classify.evaluate import evaluate
@@ -35,3 +36,37 @@ def test_card_lists_data_hashes_gate_and_per_source_figures():
     assert "| test | kil | 2 | 0.500 |" in card
     assert "temperature (calibration): 1.250" in card and "version: `3`" in card
     assert "Parolin" in card  # the set is cited
+
+
+def test_the_stored_cross_validation_describes_the_default_recipe():
+    """The packaged estimate is for TrainingArguments(): same recipe, same temperature."""
+    from relwatch.classify.card import load_cv_estimate, recipe_params
+    from relwatch.classify.train import TrainingArguments
+
+    estimate = load_cv_estimate()
+    assert estimate is not None and estimate["chosen"] in estimate["candidates"]
+    defaults = TrainingArguments()
+    assert recipe_params(defaults.to_params()) == estimate["recipe"]
+    assert defaults.temperature == pytest.approx(estimate["temperature"], abs=1e-3)
+    chosen = estimate["candidates"][estimate["chosen"]]["summary"]
+    assert {"conflibert", "pair_contrast"} <= set(chosen)
+
+
+def test_card_states_the_cross_validated_figures_and_what_was_rejected():
+    from relwatch.classify.card import load_cv_estimate, render_card
+    from relwatch.classify.train import TrainingArguments
+
+    estimate = load_cv_estimate()
+    params = TrainingArguments().to_params()
+    card = render_card(
+        name="m", kind="transformer", params=params, data={}, reports=[], gate=None,
+        temperature=1.0, train_seconds=1.0, cv=estimate,
+    )  # fmt: skip
+    assert "## Cross-validated estimate" in card and "(chosen)" in card
+    assert "Rejected:" in card and "sentence-head" in card
+    assert "differs from the cross-validated one" not in card
+    other = render_card(
+        name="m", kind="transformer", params={**params, "num_epochs": 2}, data={}, reports=[],
+        gate=None, temperature=1.0, train_seconds=1.0, cv=estimate,
+    )  # fmt: skip
+    assert "differs from the cross-validated one in num_epochs" in other

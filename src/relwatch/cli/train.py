@@ -32,7 +32,9 @@ def train(
     quick: Annotated[
         bool,
         typer.Option(
-            "--quick", help="Two-minute demo run: news rows only, short inputs, 90 training steps."
+            "--quick",
+            help="Demo run (~2.5 min): pair-aware head on news and pair-contrast rows, short "
+            "inputs, 150 training steps.",
         ),
     ] = False,
     model: Annotated[
