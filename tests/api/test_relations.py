@@ -132,3 +132,28 @@ def test_asking_for_a_registry_model_without_a_registry_is_a_4xx(client):
     response = client.post("/v1/relations/predict", json={"text": TEXT, "model": "7"})
     assert response.status_code == 422
     assert "no registered model" in response.json()["error"]["message"]
+
+
+def test_a_given_pair_is_classified_while_extracting_and_checked_against_the_full_plan(
+    make_client, monkeypatch
+):
+    """The model starts on the gazetteer's guess of the pair; when the full plan marks the
+    pair elsewhere (an NER veto moved a mention), the answer is the full plan's input."""
+    from relwatch.serve import relations, runtime
+
+    text = "Japan and China held talks in Beijing on Japan's fishing rights."
+    item = relations.TextItem(text, "JPN", "CHN")
+    full = [p.model_input for p in relations.plan_items([item])[0].pairs]
+    assert relations.guess_inputs([item]) == full  # the usual case: the guess is the plan
+    assert relations.guess_inputs([relations.TextItem(text)]) is None  # no pair given
+
+    body = {"text": text, "source": "JPN", "target": "CHN"}
+    monkeypatch.setattr(runtime, "guess_inputs", lambda items: None)
+    plain_path = make_client().post("/v1/relations/predict", json=body).json()
+    wrong = full[0].replace("[A] Japan [/A]", "Japan", 1).replace("Japan's", "[A] Japan [/A]'s")
+    assert wrong != full[0]
+    monkeypatch.setattr(runtime, "guess_inputs", lambda items: [wrong])
+    client = make_client()
+    guessed_wrong = client.post("/v1/relations/predict", json=body).json()
+    assert guessed_wrong["items"][0]["pairs"] == plain_path["items"][0]["pairs"]
+    assert metric(client, "relwatch_batch_size_count") == 2  # the guess, then the plan

@@ -70,31 +70,46 @@ def test_batches_never_exceed_the_max_size():
     assert [i for c in fn.calls for i in c] == [f"s{i}" for i in range(20)]  # FIFO
 
 
-def test_a_batch_waits_for_more_until_full_and_a_lone_item_is_not_stranded():
+def test_under_concurrency_a_batch_waits_for_more_until_full():
     fn = Recorder()
 
     async def go():
         batcher = MicroBatcher(fn, max_batch_size=2, max_wait_s=30.0)
+        await batcher.submit_many(["p", "q"])  # callers came in company
         first = asyncio.ensure_future(batcher.submit("a"))
         await asyncio.sleep(0.05)  # "a" is waiting for a partner (30 s allowed)
-        assert not first.done() and fn.calls == []
+        assert not first.done() and fn.calls == [["p", "q"]]
         second = await batcher.submit("b")
         await batcher.close()
         return await first, second
 
     assert run(go()) == ("A", "B")
-    assert fn.calls == [["a", "b"]]
+    assert fn.calls == [["p", "q"], ["a", "b"]]
 
+
+def test_a_lone_caller_on_a_quiet_batcher_goes_at_once_and_is_never_stranded():
     lone = Recorder()
 
     async def alone():
-        batcher = MicroBatcher(lone, max_batch_size=64, max_wait_s=0.02)
-        out = await batcher.submit("x")  # never 63 partners: max wait lets it go
+        batcher = MicroBatcher(lone, max_batch_size=64, max_wait_s=30.0)
+        out = [await batcher.submit("x"), await batcher.submit("y")]  # would wait 30 s each
         await batcher.close()
         return out
 
-    assert run(alone()) == "X"
-    assert lone.calls == [["x"]]
+    assert run(alone()) == ["X", "Y"]
+    assert lone.calls == [["x"], ["y"]]
+
+    company = Recorder()
+
+    async def after_company():
+        batcher = MicroBatcher(company, max_batch_size=64, max_wait_s=0.02)
+        await batcher.submit_many(["p", "q"])
+        out = await batcher.submit("x")  # waits for partners, max wait lets it go
+        await batcher.close()
+        return out
+
+    assert run(after_company()) == "X"
+    assert company.calls == [["p", "q"], ["x"]]
 
 
 def test_length_groups_keep_padding_bounded():

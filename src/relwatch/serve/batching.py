@@ -4,10 +4,11 @@ Why: one sentence per model call wastes most of a CPU's vector width and onnxrun
 per-call overhead; callers arriving within a few milliseconds of each other are served by
 one call instead. Each submitted item gets its own future in a private asyncio queue; one
 worker task takes up to ``max_batch_size`` items (waiting at most ``max_wait_s`` after the
-first), splits them into groups of similar length (so short sentences are not padded to
-the longest one), and runs each group in a thread executor, off the event loop. A group
-whose call raises fails only the futures of its own items, each with a clear
-:class:`BatchFailed`; the other groups and later batches go on.
+first, but only while callers come in company: a lone caller on a quiet server goes at
+once, so batching costs no latency at concurrency 1), splits them into groups of similar
+length (so short sentences are not padded to the longest one), and runs each group in a
+thread executor, off the event loop. A group whose call raises fails only the futures of
+its own items, each with a clear :class:`BatchFailed`; the other groups and later batches go on.
 """
 
 from __future__ import annotations
@@ -113,6 +114,7 @@ class MicroBatcher(Generic[T, R]):
         self._idle: asyncio.Event | None = None
         #: Sizes of the model calls made so far (for tests and the bench; bounded).
         self.call_sizes: list[int] = []
+        self._last_batch = 0  # size of the previous batch: >1 means callers come in company
 
     # ------------------------------------------------------------------ submitting
     def _ensure_worker(self) -> asyncio.Queue[_Pending[T, R]]:
@@ -156,8 +158,16 @@ class MicroBatcher(Generic[T, R]):
 
     # ------------------------------------------------------------------ the worker
     async def _next_batch(self, queue: asyncio.Queue[_Pending[T, R]]) -> list[_Pending[T, R]]:
-        """Wait for one item, then take more until the batch is full or ``max_wait_s`` passed."""
+        """Wait for one item, take what is queued, then wait for more until the batch is full
+        or ``max_wait_s`` passed. The wait happens only under concurrency (the previous batch
+        or this one holds several items): waiting for a partner that is not coming only adds
+        latency, while under load the queue refills during each call anyway."""
         batch = [await queue.get()]
+        while len(batch) < self.max_batch_size and not queue.empty():
+            batch.append(queue.get_nowait())
+        if len(batch) == 1 and self._last_batch <= 1:
+            self._last_batch = 1
+            return batch
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.max_wait_s
         while len(batch) < self.max_batch_size:
@@ -171,6 +181,7 @@ class MicroBatcher(Generic[T, R]):
                 batch.append(await asyncio.wait_for(queue.get(), remaining))
             except TimeoutError:
                 break
+        self._last_batch = len(batch)
         return batch
 
     async def _run(self) -> None:

@@ -33,6 +33,7 @@ __all__ = [
     "check_items",
     "extract_units",
     "get_extractor",
+    "guess_inputs",
     "plan_article",
     "plan_items",
     "predict_items_sync",
@@ -81,6 +82,39 @@ class ItemPlan:
 def get_extractor() -> Extractor:
     """The process's extractor (gazetteer, NER and parser loaded once)."""
     return Extractor()
+
+
+@cache
+def _gazetteer_only() -> Extractor:
+    """Mentions from the gazetteer alone (no NER veto, no parse): enough to mark a pair."""
+    return Extractor(ner_policy="off", roles=False)
+
+
+#: Longest request (characters in all) whose model inputs are guessed before extraction.
+GUESS_MAX_CHARS = 4000
+
+
+def guess_inputs(items: Sequence[TextItem]) -> list[str] | None:
+    """The model inputs of explicit-pair items from the gazetteer alone, or None.
+
+    The marked input of a caller's pair needs only where the two names are, not the parse,
+    so the model can run while spaCy extracts; the caller compares these with the inputs of
+    the full plan and recomputes any that differ (an NER veto moved a mention). None when an
+    item has no pair, the request is long, or the pair cannot be placed this way.
+    """
+    if not items or any(i.source is None or i.target is None for i in items):
+        return None
+    if sum(len(i.text) for i in items) > GUESS_MAX_CHARS:
+        return None
+    units = [
+        [SentenceUnit(0, i.text, 0, len(i.text), None, ms, [])]
+        for i, ms in zip(items, _gazetteer_only().finder.find([i.text for i in items]), strict=True)
+    ]
+    try:
+        plans = plan_items(items, units=units)
+    except InputError:
+        return None
+    return [p.model_input for plan in plans for p in plan.pairs]
 
 
 def extract_units(

@@ -28,6 +28,7 @@ from relwatch.serve.relations import (
     assemble_item,
     check_items,
     extract_units,
+    guess_inputs,
     plan_article,
     plan_items,
 )
@@ -83,6 +84,7 @@ class ServeRuntime:
         await self.pool.start()
         try:
             await self._run_extract(extract_units, ["Seoul and Tokyo signed a trade agreement."])
+            guess_inputs([TextItem("Seoul and Tokyo signed a trade agreement.", "KOR", "JPN")])
         except Exception as exc:  # reported by readyz through the first real request
             log.error("extract.warmup_failed", error=str(exc)[:300])
         self.started_at = dt.datetime.now(dt.UTC)
@@ -141,10 +143,21 @@ class ServeRuntime:
         self.check_items(items)
         check_items(items)
         async with self.pool.lease(model) as served:
-            units = await self._extractor.submit_many([(i.text, None) for i in items])
-            plans = plan_items(items, units=units)
+            guessed = guess_inputs(items)
+            early = (
+                asyncio.ensure_future(self.classify(served, guessed)) if guessed else None
+            )  # the model runs while spaCy extracts; checked against the full plan below
+            try:
+                units = await self._extractor.submit_many([(i.text, None) for i in items])
+                plans = plan_items(items, units=units)
+            except BaseException:
+                if early is not None:
+                    early.cancel()
+                raise
             inputs = [p.model_input for plan in plans for p in plan.pairs]
-            probs = await self.classify(served, inputs)
+            probs = await early if early is not None else []
+            if inputs != guessed:
+                probs = await self.classify(served, inputs)
             ref = served.ref()
         out, pos = [], 0
         for plan in plans:
