@@ -39,14 +39,19 @@ def test_card_lists_data_hashes_gate_and_per_source_figures():
 
 
 def test_the_stored_cross_validation_describes_the_default_recipe():
-    """The packaged estimate is for TrainingArguments(): same recipe, same temperature."""
+    """The packaged estimate is for TrainingArguments() but for the market-news sentences,
+    added to the defaults after the cross-validation ran (the card says so)."""
     from relwatch.classify.card import load_cv_estimate, recipe_params
     from relwatch.classify.train import TrainingArguments
 
     estimate = load_cv_estimate()
     assert estimate is not None and estimate["chosen"] in estimate["candidates"]
     defaults = TrainingArguments()
-    assert recipe_params(defaults.to_params()) == estimate["recipe"]
+    recipe = recipe_params(defaults.to_params())
+    differs = {k for k, v in recipe.items() if estimate["recipe"].get(k) != v}
+    assert differs == {"datasets"}
+    cross_validated = estimate["recipe"]["datasets"].split(",")
+    assert [d for d in recipe["datasets"].split(",") if d != "market_news"] == cross_validated
     assert defaults.temperature == pytest.approx(estimate["temperature"], abs=1e-3)
     chosen = estimate["candidates"][estimate["chosen"]]["summary"]
     assert {"conflibert", "pair_contrast"} <= set(chosen)
@@ -57,7 +62,7 @@ def test_card_states_the_cross_validated_figures_and_what_was_rejected():
     from relwatch.classify.train import TrainingArguments
 
     estimate = load_cv_estimate()
-    params = TrainingArguments().to_params()
+    params = {**TrainingArguments().to_params(), "datasets": estimate["recipe"]["datasets"]}
     card = render_card(
         name="m", kind="transformer", params=params, data={}, reports=[], gate=None,
         temperature=1.0, train_seconds=1.0, cv=estimate,
@@ -70,3 +75,17 @@ def test_card_states_the_cross_validated_figures_and_what_was_rejected():
         gate=None, temperature=1.0, train_seconds=1.0, cv=estimate,
     )  # fmt: skip
     assert "differs from the cross-validated one in num_epochs" in other
+
+
+def test_train_help_names_every_set_and_the_real_defaults():
+    import re
+
+    from relwatch.classify.data import LOADERS
+    from relwatch.classify.train import DEFAULT_DATASETS, QUICK_DATASETS, TrainingArguments
+    from relwatch.cli.train import DATASET_HELP
+
+    listed = re.search(r"set \(([^)]*)\)", DATASET_HELP)
+    assert listed and set(listed.group(1).split(", ")) == set(LOADERS)
+    assert f"default: {', '.join(DEFAULT_DATASETS)} (" in DATASET_HELP
+    assert f"(--quick: {', '.join(QUICK_DATASETS)})" in DATASET_HELP
+    assert TrainingArguments.quick().datasets == QUICK_DATASETS

@@ -211,19 +211,23 @@ def test_cap_is_stable():
     assert len(d.cap(rows, 10)) == 10 and d.cap(rows, None) == rows
 
 
-def test_pair_contrast_labels_every_pair_of_every_sentence_once():
+def _assert_every_pair_labelled_once(rows: list[dict]) -> None:
+    """The bundled every-pair format: spans are the surfaces' first occurrences, each pair of
+    mentioned codes is labelled exactly once, labels, roles and directions are known."""
     import itertools
 
-    rows = d.pair_contrast_rows()
-    assert len(rows) >= 300
+    ids = [row["id"] for row in rows]
+    assert len(ids) == len(set(ids))
     for row in rows:
         codes = [m["code"] for m in row["mentions"]]
         assert len(codes) == len(set(codes)) >= 2, row["id"]
         for m in row["mentions"]:
             start, end = m["span"]
             assert row["text"][start:end] == m["surface"], row["id"]
+            assert row["text"].index(m["surface"]) == start, row["id"]  # first occurrence
             assert m["role"] in {"actor", "place", "reporter"}
         pairs = [frozenset((p["a"], p["b"])) for p in row["pairs"]]
+        assert len(pairs) == len(set(pairs)), row["id"]
         assert sorted(map(sorted, pairs)) == sorted(
             map(sorted, map(frozenset, itertools.combinations(codes, 2)))
         ), row["id"]
@@ -231,8 +235,76 @@ def test_pair_contrast_labels_every_pair_of_every_sentence_once():
             assert p["label"] in LABELS
             assert p["direction"] in {None, "a->b", "b->a", "mutual"}
             assert (p["direction"] is None) == (p["label"] == "neutral"), row["id"]
+
+
+def test_pair_contrast_labels_every_pair_of_every_sentence_once():
+    rows = d.pair_contrast_rows()
+    assert len(rows) >= 300
+    _assert_every_pair_labelled_once(rows)
     mixed = sum({"conflict", "cooperation"} <= {p["label"] for p in row["pairs"]} for row in rows)
     assert mixed >= 50  # the sentences a marker-blind model cannot get right
+
+
+def test_market_news_labels_every_pair_once_in_the_intended_mix():
+    from collections import Counter
+
+    rows = d.market_news_rows()
+    assert 280 <= len(rows) <= 360
+    _assert_every_pair_labelled_once(rows)
+    labels = Counter(p["label"] for row in rows for p in row["pairs"])
+    total = sum(labels.values())
+    assert 0.40 <= labels["neutral"] / total <= 0.52
+    assert 0.25 <= labels["conflict"] / total <= 0.35
+    assert 0.20 <= labels["cooperation"] / total <= 0.30
+    assert sum(len(row["mentions"]) >= 3 for row in rows) >= 60
+    mixed = sum({"conflict", "cooperation"} <= {p["label"] for p in row["pairs"]} for row in rows)
+    assert mixed >= 15
+    assert len({m["code"] for row in rows for m in row["mentions"]}) >= 40  # not only USA-JPN
+    lengths = [len(row["text"].split()) for row in rows]
+    assert min(lengths) >= 12 and max(lengths) <= 45
+    texts = [d.normalize_sentence(row["text"]) for row in rows]
+    assert len(texts) == len(set(texts))
+    assert not set(texts) & {d.normalize_sentence(r["text"]) for r in d.pair_contrast_rows()}
+
+
+def test_market_news_ships_with_the_package_and_holds_out_30_percent():
+    rows = d.market_news_rows()
+    ds = d.load_any("market_news", None)  # no data directory needed
+    assert "market_news" in d.BUNDLED and d.load_named("market_news", None).digest == ds.digest
+    assert ds.name == "market_news" and {e.dataset for e in ds.examples} == {"market_news"}
+    assert len(ds) == sum(len(row["pairs"]) for row in rows)
+    assert all(e.a_span and e.b_span for e in ds.examples)
+    assert all(e.text[slice(*e.a_span)] == e.source for e in ds.examples)
+    assert d.SPLIT_FRACTIONS["market_news"] == d.SPLIT_FRACTIONS["pair_contrast"] == (0.15, 0.30)
+    splits = d.split_dataset(ds)
+    sentences = {name: {d.normalize_sentence(e.text) for e in p} for name, p in splits.items()}
+    assert 0.22 < len(sentences["test"]) / len(rows) < 0.38  # its own 30% held out
+    assert not sentences["train"] & sentences["test"]
+    assert not sentences["validation"] & sentences["test"]
+    assert d.split_dataset(ds) == splits
+
+
+def test_bundled_files_report_file_and_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    (tmp_path / "data").mkdir()
+    good = json.dumps(d.market_news_rows()[0])
+
+    class Files:
+        @staticmethod
+        def files(_package: str) -> Path:
+            return tmp_path
+
+    monkeypatch.setattr(d, "resources", Files)
+    for bad, message in [
+        ("{not json", r"x\.jsonl:3: invalid JSON"),
+        ('{"id": "x", "text": "Japan"}', r"x\.jsonl:3: malformed row \(KeyError"),
+        (good.replace('"neutral"', '"friendly"'), r"x\.jsonl:3: label 'friendly'"),
+        (good.replace('"span": [', '"span": [1, '), r"x\.jsonl:3: span"),
+    ]:
+        (tmp_path / "data" / "x.jsonl").write_text(f"{good}\n\n{bad}\n", encoding="utf-8")
+        with pytest.raises(d.DataError, match=message):
+            d.load_bundled_pairs("x", "x.jsonl")
+    (tmp_path / "data" / "x.jsonl").write_text(good + "\n", encoding="utf-8")
+    assert d.load_bundled_pairs("x", "x.jsonl").name == "x"
 
 
 def test_pair_contrast_ships_with_the_package_and_holds_out_whole_sentences():

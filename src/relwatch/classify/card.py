@@ -102,7 +102,7 @@ def _cv_section(cv: Mapping[str, Any], params: Mapping[str, Any]) -> list[str]:
     if differs:
         lines += [
             f"This run's recipe differs from the cross-validated one in {', '.join(differs)}: "
-            "the figures below describe the default recipe, not this model.",
+            "the figures below describe the cross-validated recipe, not this model.",
             "",
         ]
     lines += [

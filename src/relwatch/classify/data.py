@@ -149,9 +149,12 @@ def split_of(text: str, *, seed: int = 13, validation: float = 0.15, test: float
     return "train"
 
 
-# Sets whose held-out share differs from the run's fractions: the pair-contrast set is
-# small and is the only pair-level gate, so 30% of its sentences (about 300 pairs) are held out.
-SPLIT_FRACTIONS: dict[str, tuple[float, float]] = {"pair_contrast": (0.15, 0.30)}
+# Sets whose held-out share differs from the run's fractions: the bundled every-pair sets are
+# small and pair-level, so 30% of their sentences (about 300 and 180 pairs) are held out.
+SPLIT_FRACTIONS: dict[str, tuple[float, float]] = {
+    "pair_contrast": (0.15, 0.30),
+    "market_news": (0.15, 0.30),
+}
 
 
 def split_examples(
@@ -425,45 +428,84 @@ def load_directed_contrast(data_dir: Path) -> Dataset:
 
 
 PAIR_CONTRAST_FILE = "pair_contrast.jsonl"
+MARKET_NEWS_FILE = "market_news.jsonl"
 
 
-def pair_contrast_rows() -> list[dict[str, Any]]:
-    """The bundled pair-contrast sentences as written: text, mentions (code, surface, span,
-    role: actor / place / reporter) and every pair's label and direction."""
-    text = resources.files("relwatch.classify").joinpath("data", PAIR_CONTRAST_FILE)
+def _bundled_lines(file: str) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, row) of a JSON-lines file in ``relwatch/classify/data``."""
+    text = resources.files("relwatch.classify").joinpath("data", file)
     rows = []
     for number, line in enumerate(text.read_text("utf-8").splitlines(), 1):
         if line.strip():
             try:
-                rows.append(json.loads(line))
+                rows.append((number, json.loads(line)))
             except json.JSONDecodeError as exc:
-                where = f"{PAIR_CONTRAST_FILE}:{number}"
-                raise DataError(f"{where}: invalid JSON ({exc.msg})") from None
+                raise DataError(f"{file}:{number}: invalid JSON ({exc.msg})") from None
     return rows
+
+
+def bundled_rows(file: str) -> list[dict[str, Any]]:
+    """A bundled every-pair-labelled file as written: text, mentions (code, surface, span,
+    role: actor / place / reporter) and every pair's label and direction."""
+    return [row for _, row in _bundled_lines(file)]
+
+
+def load_bundled_pairs(name: str, file: str) -> Dataset:
+    """One example per labelled pair of a bundled file, both countries marked by the span of
+    their first mention; ``name`` is the set's (and every example's) dataset name."""
+    examples = []
+    for number, row in _bundled_lines(file):
+        try:
+            text = row["text"]
+            mentions = {m["code"]: m for m in row["mentions"]}
+            for m in mentions.values():
+                if text[m["span"][0] : m["span"][1]] != m["surface"]:
+                    raise DataError(f"span {m['span']} of {m['code']} is not {m['surface']!r}")
+            for pair in row["pairs"]:
+                a, b = mentions[pair["a"]], mentions[pair["b"]]
+                examples.append(
+                    Example(
+                        text,
+                        pair["label"],
+                        name,
+                        source=a["surface"],
+                        target=b["surface"],
+                        a_span=(a["span"][0], a["span"][1]),
+                        b_span=(b["span"][0], b["span"][1]),
+                        direction=pair.get("direction"),
+                    )
+                )
+        except DataError as exc:
+            raise DataError(f"{file}:{number}: {exc}") from None
+        except (KeyError, TypeError, IndexError) as exc:
+            why = f"{type(exc).__name__}: {exc}"
+            raise DataError(f"{file}:{number}: malformed row ({why})") from None
+    return Dataset(name, examples, origin=f"relwatch.classify/data/{file}")
+
+
+def pair_contrast_rows() -> list[dict[str, Any]]:
+    """The bundled pair-contrast sentences as written (see :func:`bundled_rows`)."""
+    return bundled_rows(PAIR_CONTRAST_FILE)
+
+
+def market_news_rows() -> list[dict[str, Any]]:
+    """The bundled economic-newswire sentences as written (see :func:`bundled_rows`)."""
+    return bundled_rows(MARKET_NEWS_FILE)
 
 
 def load_pair_contrast(data_dir: Path | None = None) -> Dataset:
     """relwatch's own multi-country sentences with *every* pair labelled (ships with the
     package): the same sentence holds cooperating, conflicting and merely co-mentioned
     pairs, so only a model that reads the markers can get them right."""
-    examples = []
-    for row in pair_contrast_rows():
-        mentions = {m["code"]: m for m in row["mentions"]}
-        for pair in row["pairs"]:
-            a, b = mentions[pair["a"]], mentions[pair["b"]]
-            examples.append(
-                Example(
-                    row["text"],
-                    pair["label"],
-                    "pair_contrast",
-                    source=a["surface"],
-                    target=b["surface"],
-                    a_span=(a["span"][0], a["span"][1]),
-                    b_span=(b["span"][0], b["span"][1]),
-                    direction=pair.get("direction"),
-                )
-            )
-    return Dataset("pair_contrast", examples, origin=f"relwatch.classify/data/{PAIR_CONTRAST_FILE}")
+    return load_bundled_pairs("pair_contrast", PAIR_CONTRAST_FILE)
+
+
+def load_market_news(data_dir: Path | None = None) -> Dataset:
+    """relwatch's own trade and economic newswire sentences, every pair labelled (ships with
+    the package): prices, company deals and trade statistics that merely name two countries
+    are neutral; tariffs, duties and complaints conflict; state agreements and credits
+    cooperation."""
+    return load_bundled_pairs("market_news", MARKET_NEWS_FILE)
 
 
 LOADERS = {
@@ -474,9 +516,10 @@ LOADERS = {
     "seed_sample": load_seed_sample,
     "newsmtsc": load_newsmtsc,
     "pair_contrast": load_pair_contrast,
+    "market_news": load_market_news,
 }
 # Sets that ship with the package and need no data directory.
-BUNDLED = frozenset({"pair_contrast"})
+BUNDLED = frozenset({"pair_contrast", "market_news"})
 
 
 def load_named(name: str, data_dir: Path | None) -> Dataset:

@@ -38,11 +38,24 @@ log = get_logger(__name__)
 # trained on by default: they never raised news figures (bench/training_mix.py: news
 # validation 0.944 without UN documents, 0.930 with them) and cost a third of the training
 # time that cross-validation needs; both stay held out and reported on every run.
-DEFAULT_DATASETS = ("conflibert", "seed_sample", "pair_contrast", "directed_contrast")
+# market_news (relwatch's own economic-wire sentences) teaches that two countries named in a
+# price quote, a company deal or a trade statistic are not acting on each other: without it
+# the model read such sentences as cooperation (0.9+) and the Reuters index drifted with the
+# share of business news; with it the history check moved from 6 to 9 of 11 episodes.
+DEFAULT_DATASETS = (
+    "conflibert",
+    "seed_sample",
+    "pair_contrast",
+    "market_news",
+    "directed_contrast",
+)
 # The gate is news, the register relwatch reads (with UN documents in it, 82% of the rows,
 # promotion rewarded models that were better on UN prose and worse on news), plus the
-# held-out pair-contrast sentences, where a model that ignores the markers cannot pass.
-GATE_DATASETS = ("conflibert", "seed_sample", "pair_contrast")
+# held-out pair-contrast and market-news sentences, where a model that ignores the markers,
+# or calls every co-mention a relation, cannot pass.
+GATE_DATASETS = ("conflibert", "seed_sample", "pair_contrast", "market_news")
+# The demo's short run: the news-like sets (directed_contrast's long rows do not fit 150 steps).
+QUICK_DATASETS = ("conflibert", "seed_sample", "pair_contrast", "market_news")
 # Held out and reported per source on every run, trained on or not, outside the gate.
 REPORT_DATASETS = ("keep_it_local", "directed_sentiment")
 
@@ -189,18 +202,19 @@ class TrainingArguments:
 
     @classmethod
     def quick(cls, **overrides: Any) -> TrainingArguments:
-        """Two-and-a-half-minute variant for demos and tests: the pair-aware head on news and
-        the pair-contrast sentences, short inputs and a fixed number of steps (about 75 s on
-        two idle cores), leaving time for evaluation, export and registration. Fixed steps,
+        """Two-minute variant for demos and tests: the pair-aware head on news, the pair-contrast
+        and the market-news sentences, short inputs and a fixed number of steps (about 75 s
+        on two idle cores), leaving time for evaluation, export and registration. Fixed steps,
         not a time budget: under load a 45 s budget stopped after 19 steps and left a model
         that predicted one class.
 
         Measured on the gate (news / pair-contrast macro-F1, one run each): 90 steps at 1e-4
         with the sentence head on news alone 0.821 / 0.445; the pair-aware head 90 steps at
         2e-4 0.764 / 0.584, 120 steps 0.829 / 0.604, 150 steps 0.860 / 0.653 (TF-IDF 0.809 /
-        0.539): at 150 steps the demo's model is better on news *and* reads the pair."""
+        0.539): at 150 steps the demo's model is better on news *and* reads the pair. With
+        market_news added: 0.862 / 0.658, market-news test 0.766."""
         base: dict[str, Any] = {
-            "datasets": ("conflibert", "seed_sample", "pair_contrast"),
+            "datasets": QUICK_DATASETS,
             "refit": False,
             "temperature": None,
             "max_length": 64,

@@ -12,6 +12,16 @@ from rich.table import Table
 from relwatch.cli._common import console, progress_bar, settings
 from relwatch.core.errors import InputError
 
+# Static (importing the classify package here would slow every command's start); a test
+# holds it to LOADERS, DEFAULT_DATASETS and QUICK_DATASETS.
+DATASET_HELP = (
+    "Training set: a shared or bundled set (conflibert, keep_it_local, directed_sentiment, "
+    "directed_contrast, seed_sample, newsmtsc, pair_contrast, market_news) or a "
+    "CSV/TSV/JSONL/Label Studio JSON file. Repeat to mix; default: conflibert, seed_sample, "
+    "pair_contrast, market_news, directed_contrast (--quick: conflibert, seed_sample, "
+    "pair_contrast, market_news)."
+)
+
 TRAIN_HELP = (
     "Train a relation classifier, evaluate it per source set and register it in MLflow.\n\n"
     "The run loads the labelled sets, splits them by sentence hash (no sentence in two "
@@ -33,8 +43,8 @@ def train(
         bool,
         typer.Option(
             "--quick",
-            help="Demo run (~2.5 min): pair-aware head on news and pair-contrast rows, short "
-            "inputs, 150 training steps.",
+            help="Demo run (~2 min): pair-aware head on news, pair-contrast and market-news "
+            "rows, short inputs, 150 training steps.",
         ),
     ] = False,
     model: Annotated[
@@ -56,10 +66,7 @@ def train(
         typer.Option(
             "--dataset",
             "-d",
-            help="Training set: a shared set (conflibert, keep_it_local, directed_sentiment, "
-            "seed_sample, newsmtsc) or a CSV/TSV/JSONL/Label Studio JSON file. Repeat to mix; "
-            "default: conflibert, keep_it_local, seed_sample, directed_sentiment (polar rows, "
-            "capped).",
+            help=DATASET_HELP,
         ),
     ] = None,
     eval_set: Annotated[
