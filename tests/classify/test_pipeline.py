@@ -69,6 +69,35 @@ def test_tfidf_run_is_logged_with_data_hash_metrics_artifacts_and_registered(tmp
     assert str(client.get_model_version_by_alias(name, "challenger").version) == result.version
 
 
+def test_a_refit_run_without_validation_rows_is_logged_and_registered(tmp_path: Path):
+    """The default recipe refits on every non-gate row: no validation score to log per step,
+    only the training loss per step."""
+    from relwatch.core.config import get_settings
+    from tests.classify.tiny_models import tiny_model_dir
+
+    train_file = _write_jsonl(tmp_path / "mine.jsonl", synthetic(64))
+    args = TrainingArguments(
+        base_model=str(tiny_model_dir()),
+        datasets=(),
+        gate_datasets=(),
+        report_datasets=(),
+        refit=True,
+        temperature=1.5,
+        num_epochs=2,
+        batch_size=16,
+        max_length=32,
+    )
+    settings = get_settings()
+    result = retrain(args, settings=settings, extra_train=[train_file], out_dir=tmp_path / "r")
+    assert not any("val_score" in point for point in result.trained.history)
+    client, _ = _client()
+    curve = client.get_metric_history(result.run_id, "train_loss")
+    assert [m.step for m in curve] == [point["step"] for point in result.trained.history]
+    assert client.get_metric_history(result.run_id, "val_select_score") == []
+    name = settings.registered_model
+    assert str(client.get_model_version_by_alias(name, "challenger").version) == result.version
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(2400)  # above the subprocess's own safety limit, so that one reports
 def test_quick_cli_trains_exports_and_registers_end_to_end(tmp_path: Path, data_dir: Path):

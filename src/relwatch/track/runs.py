@@ -96,10 +96,11 @@ def start_training_run(
         log_datasets(result.sets, result.splits)
         mlflow.log_metrics(_metrics(result))
         for point in result.trained.history:
-            mlflow.log_metrics(
-                {"val_select_score": point["val_score"], "train_loss": point["train_loss"]},
-                step=int(point["step"]),
-            )
+            # a refit has no validation rows: its points carry the training loss only
+            curve = {"train_loss": point["train_loss"]}
+            if "val_score" in point:
+                curve["val_select_score"] = point["val_score"]
+            mlflow.log_metrics(curve, step=int(point["step"]))
         for png in result.figures:
             mlflow.log_artifact(str(png), artifact_path="figures")
         mlflow.log_artifact(str(result.run_dir / "metrics.json"))
