@@ -182,3 +182,43 @@ def test_no_model_means_unavailable_not_a_crash():
         await pool.close()
 
     asyncio.run(go())
+
+
+def test_a_restart_serves_the_remembered_champion_at_once_and_confirms_the_alias(tmp_path):
+    """The followed alias's last version is remembered with its package folder: the next
+    start loads it from disk without the registry, then asks the registry in the background
+    and swaps if the alias moved while the server was down."""
+    from tests.classify.tiny_models import tiny_package
+
+    package = tiny_package()
+
+    class DiskRegistry(Registry):
+        def load(self, spec: str) -> LoadedModel:
+            loaded = super().load(spec)
+            return LoadedModel(loaded.engine, loaded.name, loaded.version, package, spec)
+
+    registry = DiskRegistry()
+
+    async def run_server(expect_first: str) -> tuple[str, str]:
+        pool = make_pool(registry, home=tmp_path)
+        await pool.start()
+        first = pool.default.version
+        assert first == expect_first
+        if pool._confirm is not None:
+            await pool._confirm
+        final = pool.default.version
+        await pool.close()
+        return first, final
+
+    assert asyncio.run(run_server("1")) == ("1", "1")
+    assert registry.loads == ["1"]  # the first start asked the registry
+    assert asyncio.run(run_server("1")) == ("1", "1")
+    assert registry.loads == ["1"]  # the restart loaded the package from disk
+    registry.aliases["champion"] = "2"  # moved while the server was down
+    assert asyncio.run(run_server("1")) == ("1", "2")  # served at once, then swapped
+    assert registry.loads == ["1", "2"]
+    assert asyncio.run(run_server("2")) == ("2", "2")  # and remembered
+
+    (tmp_path / "models").joinpath("relwatch-relation", "served-aliases.json").write_text("{oops")
+    assert asyncio.run(run_server("2")) == ("2", "2")  # unreadable memory: the registry path
+    assert registry.loads == ["1", "2", "2"]

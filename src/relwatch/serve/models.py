@@ -16,7 +16,7 @@ from relwatch.classify.engine import RelationModel
 from relwatch.core.config import Settings
 from relwatch.core.errors import InputError
 
-__all__ = ["LOCAL_MODEL_NAME", "LoadedModel", "default_model_spec", "load_model"]
+__all__ = ["LOCAL_MODEL_NAME", "LoadedModel", "default_model_spec", "load_model", "load_package"]
 
 LOCAL_MODEL_NAME = "local"
 _VERSION_LABEL_MAX = 50
@@ -58,6 +58,17 @@ def load_model(
     else:
         name, label = _registered_name(spec, settings), version
     return LoadedModel(engine=engine, name=name, version=label, package_dir=package_dir, spec=spec)
+
+
+def load_package(
+    package_dir: Path, *, name: str, version: str, spec: str, threads: int = 0
+) -> LoadedModel:
+    """A registry version already downloaded to ``package_dir``, loaded without asking the
+    registry (the caller knows which version it is and confirms it later)."""
+    engine = RelationModel.load(package_dir, precision="int8", threads=threads)
+    return LoadedModel(
+        engine=engine, name=name, version=version, package_dir=package_dir, spec=spec
+    )
 
 
 def _registered_name(spec: str, settings: Settings) -> str:

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
+import os
 import re
 import time
 from collections import OrderedDict
@@ -26,6 +28,7 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,7 +38,7 @@ from relwatch.core.errors import InputError, ModelError, ServiceUnavailable
 from relwatch.core.logging import get_logger
 from relwatch.serve.batching import MicroBatcher
 from relwatch.serve.metrics import ServeMetrics
-from relwatch.serve.models import LoadedModel, default_model_spec, load_model
+from relwatch.serve.models import LoadedModel, default_model_spec, load_model, load_package
 
 __all__ = ["ModelPool", "ReloadResult", "ServedModel", "parse_request_model", "smoke_test"]
 
@@ -182,6 +185,11 @@ class ModelPool:
         self._loading: dict[tuple[str, str], asyncio.Future[ServedModel]] = {}
         self._aliases: dict[tuple[str, str], tuple[float, str]] = {}
         self._watcher: asyncio.Task[None] | None = None
+        self._confirm: asyncio.Task[ReloadResult] | None = None
+        safe = re.sub(r"[^\w.-]", "_", self.registered)
+        #: The version the followed alias pointed at when this host last loaded it, so a
+        #: restart serves at once and confirms the alias with the registry afterwards.
+        self.memory_path = settings.models_dir / safe / "served-aliases.json"
 
     # ------------------------------------------------------------------ loading
     def _load_from_registry(self, spec: str) -> LoadedModel:
@@ -192,14 +200,14 @@ class ModelPool:
 
         return alias_version(alias, settings=self.settings, name=name)
 
-    def _load_sync(self, spec: str) -> LoadedModel:
-        loaded = self._loader(spec)
+    def _load_sync(self, spec: str, loader: Loader | None = None) -> LoadedModel:
+        loaded = (loader or self._loader)(spec)
         smoke_test(loaded)
         return loaded
 
-    async def _load(self, spec: str, role: str) -> ServedModel:
+    async def _load(self, spec: str, role: str, *, loader: Loader | None = None) -> ServedModel:
         """Load and smoke-test in a thread, then give it a batcher and a model thread."""
-        loaded = await asyncio.to_thread(self._load_sync, spec)
+        loaded = await asyncio.to_thread(self._load_sync, spec, loader)
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"model-{loaded.version}")
         engine = loaded.engine
         max_length = int(getattr(getattr(engine, "meta", None), "max_length", 0) or 0)
@@ -234,15 +242,88 @@ class ModelPool:
         if served.inflight == 0:
             asyncio.get_running_loop().create_task(served.close())
 
+    # ------------------------------------------------------------------ alias memory
+    def _remember(self, served: ServedModel) -> None:
+        """Record which version the followed alias gave and where its package lies."""
+        if self.follows is None:
+            return
+        try:
+            memory = self._recall_all()
+            memory[self.follows] = {
+                "version": served.version,
+                "package": str(served.loaded.package_dir),
+            }
+            self.memory_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.memory_path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(memory, indent=1), "utf-8")
+            os.replace(tmp, self.memory_path)
+        except OSError as exc:  # a read-only models folder costs only the fast restart
+            log.warning("model.memory_not_written", error=str(exc))
+
+    def _recall_all(self) -> dict[str, dict[str, str]]:
+        try:
+            data = json.loads(self.memory_path.read_text("utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _recall(self) -> tuple[str, Path] | None:
+        """(version, package folder) last served for the followed alias, if still on disk."""
+        if self.follows is None:
+            return None
+        entry = self._recall_all().get(self.follows)
+        if not isinstance(entry, dict):
+            return None
+        version, package = str(entry.get("version", "")), Path(str(entry.get("package", "")))
+        if not version.isdigit() or not (package / "relwatch.json").is_file():
+            return None
+        return version, package
+
+    async def _start_from_memory(self) -> bool:
+        """Serve the remembered version now; the registry is asked in the background."""
+        recalled = self._recall()
+        if recalled is None:
+            return False
+        version, package = recalled
+        spec = f"models:/{self.registered}/{version}"
+
+        def loader(_: str) -> LoadedModel:
+            return load_package(
+                package,
+                name=self.registered,
+                version=version,
+                spec=spec,
+                threads=self.settings.serve_threads,
+            )
+
+        try:
+            self.default = await self._load(spec, "default", loader=loader)
+        except Exception as exc:
+            log.warning("model.memory_load_failed", version=version, error=_describe(exc))
+            return False
+        log.info("model.started_from_memory", version=version, alias=self.follows)
+        self._confirm = asyncio.get_running_loop().create_task(
+            self.reload(), name="model-confirm-alias"
+        )
+        return True
+
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
-        """Load the default model (a failure is recorded, not raised) and start watching."""
-        try:
-            self.default = await self._load(self.spec, "default")
-            self.reload_error = None
-        except Exception as exc:
-            self.reload_error = _ReloadError(None, _describe(exc))
-            log.error("model.initial_load_failed", spec=self.spec, error=self.reload_error.error)
+        """Load the default model (a failure is recorded, not raised) and start watching.
+
+        When the followed alias was served here before and its package is still on disk,
+        that version serves at once and the alias is confirmed with the registry in the
+        background (a moved alias swaps in as on any reload)."""
+        if not await self._start_from_memory():
+            try:
+                self.default = await self._load(self.spec, "default")
+                self.reload_error = None
+                self._remember(self.default)
+            except Exception as exc:
+                self.reload_error = _ReloadError(None, _describe(exc))
+                log.error(
+                    "model.initial_load_failed", spec=self.spec, error=self.reload_error.error
+                )
         self.last_check = dt.datetime.now(dt.UTC)
         interval = self.settings.serve_reload_interval_s
         if interval > 0 and (self.follows is not None or self.default is None):
@@ -259,10 +340,11 @@ class ModelPool:
                 log.error("model.reload_check_failed", error=_describe(exc))
 
     async def close(self) -> None:
-        if self._watcher is not None:
-            self._watcher.cancel()
-            with suppress(asyncio.CancelledError, Exception):
-                await self._watcher
+        for task in (self._watcher, self._confirm):
+            if task is not None:
+                task.cancel()
+                with suppress(asyncio.CancelledError, Exception):
+                    await task
         models = [m for m in (self.default, *self.extra.values()) if m is not None]
         self.default, self.extra = None, OrderedDict()
         for served in models:
@@ -304,6 +386,7 @@ class ModelPool:
                 return self._failed(version, previous, _describe(exc))
             old, self.default = self.default, served  # the swap: one assignment
             self.reload_error, self._failed_version = None, None
+            self._remember(served)
             self.metrics.reloads.labels(outcome="swapped").inc()
             log.info("model.swapped", version=served.version, previous=previous)
             if old is not None:
