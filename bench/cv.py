@@ -5,16 +5,16 @@ Run:  .venv/bin/python bench/cv.py [--candidate NAME ...] [--folds 3] [--repeats
 
 A single 200-row validation split moves by ±0.03 macro-F1 between seeds, and the gate
 (the test split) must stay untouched until the end, so recipes are compared here. The
-pool is every conflibert, seed_sample and pair_contrast row *outside* the gate (their
-train and validation splits, exactly the rows a refit trains on). Per source, folds are
+pool is every conflibert, seed_sample, pair_contrast and market_news row *outside* the gate
+(their train and validation splits, exactly the rows a refit trains on). Per source, folds are
 stratified by label and grouped by sentence (a sentence's pairs never straddle a fold).
 Each fold trains the candidate with a fixed schedule (no early stopping: nothing of the
 held-out fold is looked at) and scores the held-out fold:
 
 - news rows (conflibert, seed_sample) marked, with one side marked, and bare;
-- pair-contrast pairs: pair-level macro-F1, the probability spread between the pairs of one
-  sentence, and the share of sentences holding both a cooperating and a conflicting pair
-  whose every polar pair lands on the right side.
+- pair-contrast and market-news pairs: pair-level macro-F1, the probability spread between
+  the pairs of one sentence, and the share of sentences holding both a cooperating and a
+  conflicting pair whose every polar pair lands on the right side.
 
 It prints mean ± std over folds × repeats per source (choose on these), and the
 temperature fitted on the pooled out-of-fold news logits: the value the refit uses.
@@ -62,7 +62,8 @@ from relwatch.classify.train import (  # noqa: E402
 )
 from relwatch.core.config import get_settings  # noqa: E402
 
-POOL = ("conflibert", "seed_sample", "pair_contrast")
+POOL = ("conflibert", "seed_sample", "pair_contrast", "market_news")
+PAIRED = ("pair_contrast", "market_news")
 NEWS = ("conflibert", "seed_sample")
 NO_AUGMENTATION = {
     "swap_names": 0.0,
@@ -91,6 +92,7 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     # pair-aware without name swaps
     "no-name-swap": {"swap_names": 0.0},
     "tfidf": {"model": "tfidf"},
+    "no-market-news": {"datasets": ("conflibert", "seed_sample", "pair_contrast")},
 }
 DESCRIPTIONS = {
     "pair-aware": "entity-start head, pair-contrast data, name and side swaps, marker "
@@ -100,6 +102,7 @@ DESCRIPTIONS = {
     "pairs-x2": "the same with pair-contrast rows at loss weight 2",
     "sentence-head": "the earlier recipe: sentence (CLS) head, news rows only, no "
     "augmentation, 4 epochs",
+    "no-market-news": "pair-aware without the market-news sentences",
     "sentence-head+pairs": "sentence head with the pair-contrast data and the same augmentation",
     "no-marker-dropout": "pair-aware, always both markers",
     "no-name-swap": "pair-aware without name swaps",
@@ -131,7 +134,7 @@ def score_fold(score, rows: Sequence[Example], source: str) -> dict[str, Any]:
             logp = np.log(np.clip(probs, 1e-12, 1.0))
             cvc = coop_conflict_accuracy(gold, probs)
             out["cvc"] = cvc
-            if source == "pair_contrast":
+            if source in PAIRED:
                 groups = [normalize_sentence(e.text) for e in rows]
                 out.update(contrast_metrics(groups, gold, probs))
     return {"figures": out, "logp": logp, "gold": gold}
@@ -196,11 +199,12 @@ def run_candidate(
                 state.write_text(json.dumps(done), encoding="utf-8")
             news = figures["conflibert"][-1]
             pairs = figures["pair_contrast"][-1]
+            market = figures["market_news"][-1]
             print(
                 f"  {name} repeat {repeat + 1} fold {fold + 1}/{k}: conflibert "
                 f"{news['f1.marked']:.3f} / one-side {news['f1.one-side']:.3f} / bare "
-                f"{news['f1.bare']:.3f}; pair_contrast {pairs['f1.marked']:.3f} "
-                f"({seconds[-1]:.0f} s)",
+                f"{news['f1.bare']:.3f}; pair_contrast {pairs['f1.marked']:.3f}; market_news "
+                f"{market['f1.marked']:.3f} ({seconds[-1]:.0f} s)",
                 flush=True,
             )
     temperature = None
@@ -298,6 +302,7 @@ def main() -> None:
         ("pair_contrast", "f1.marked", "pairs F1"),
         ("pair_contrast", "mixed_all_right", "mixed sentences right"),
         ("pair_contrast", "contrast_spread", "spread"),
+        ("market_news", "f1.marked", "market-news F1"),
     ]
     table.add_column("candidate")
     for _, _, title in columns:

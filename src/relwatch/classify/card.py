@@ -49,6 +49,7 @@ CV_COLUMNS = (
     ("pair_contrast", "f1.marked", "pair-contrast F1"),
     ("pair_contrast", "mixed_all_right", "mixed sentences right"),
     ("pair_contrast", "contrast_spread", "spread"),
+    ("market_news", "f1.marked", "market-news F1"),
 )
 
 CITATIONS = {
@@ -57,6 +58,8 @@ CITATIONS = {
     "keep_it_local": "Keep it Local UN sentences (MIT licence).",
     "seed_sample": "relwatch seed sample (research use).",
     "newsmtsc": "NewsMTSC (Hamborg & Donnay, EACL 2021; MIT licence).",
+    "pair_contrast": "relwatch pair-contrast sentences (the project's own labels).",
+    "market_news": "relwatch market-news sentences (the project's own labels).",
 }
 
 

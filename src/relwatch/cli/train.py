@@ -28,8 +28,8 @@ TRAIN_HELP = (
     "splits), trains, reports accuracy, macro-F1, coop-vs-conflict accuracy and ECE per "
     "source, logs everything to MLflow, exports int8 ONNX and registers the model as the new "
     "[bold]challenger[/]. Promote it with [bold]relwatch models promote[/].\n\n"
-    "Examples: [bold]relwatch train --quick[/] (about 2 min) · [bold]relwatch train[/] "
-    "(about 15 min on 2 cores) · [bold]relwatch train --model tfidf[/] · "
+    "Examples: [bold]relwatch train --quick[/] (about 3 min) · [bold]relwatch train[/] "
+    "(about 8 min on 2 cores) · [bold]relwatch train --model tfidf[/] · "
     "[bold]relwatch train -d conflibert -d my.jsonl --eval-set gold.jsonl[/]"
 )
 
@@ -43,8 +43,8 @@ def train(
         bool,
         typer.Option(
             "--quick",
-            help="Demo run (~2 min): pair-aware head on news, pair-contrast and market-news "
-            "rows, short inputs, 150 training steps.",
+            help="Demo run (~3 min): pair-aware head on news, pair-contrast and market-news "
+            "rows, short inputs, 200 training steps.",
         ),
     ] = False,
     model: Annotated[
