@@ -131,11 +131,11 @@ def test_quick_cli_trains_exports_and_registers_end_to_end(tmp_path: Path, data_
     package = tmp_path / "run" / "package"
     assert (package / "model.int8.onnx").is_file() and (package / "tokenizer.json").is_file()
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    # the whole news gate and the held-out pair-contrast sentences, never capped; UN
-    # documents reported beside it, outside the gate
+    # the whole news gate and the held-out pair-contrast and market-news sentences, never
+    # capped; UN documents reported beside it, outside the gate
     gate = metrics["gate"]
-    assert gate["by_source"]["conflibert"]["n"] >= 300 and gate["n"] >= 600
-    assert set(gate["by_source"]) == {"conflibert", "seed_sample", "pair_contrast"}
+    assert gate["by_source"]["conflibert"]["n"] >= 300 and gate["n"] >= 700
+    assert set(gate["by_source"]) == {"conflibert", "seed_sample", "pair_contrast", "market_news"}
     assert gate["by_source"]["pair_contrast"]["contrast"]["mixed_sentences"] >= 15
     assert {"keep_it_local", "directed_sentiment"} <= set(metrics["test"]["by_source"])
     # the sentence-level gate rows again with one side marked and bare
