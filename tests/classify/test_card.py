@@ -39,22 +39,17 @@ def test_card_lists_data_hashes_gate_and_per_source_figures():
 
 
 def test_the_stored_cross_validation_describes_the_default_recipe():
-    """The packaged estimate is for TrainingArguments() but for the market-news sentences,
-    added to the defaults after the cross-validation ran (the card says so)."""
+    """The packaged estimate is for TrainingArguments(): same recipe, same temperature."""
     from relwatch.classify.card import load_cv_estimate, recipe_params
     from relwatch.classify.train import TrainingArguments
 
     estimate = load_cv_estimate()
     assert estimate is not None and estimate["chosen"] in estimate["candidates"]
     defaults = TrainingArguments()
-    recipe = recipe_params(defaults.to_params())
-    differs = {k for k, v in recipe.items() if estimate["recipe"].get(k) != v}
-    assert differs == {"datasets"}
-    cross_validated = estimate["recipe"]["datasets"].split(",")
-    assert [d for d in recipe["datasets"].split(",") if d != "market_news"] == cross_validated
+    assert recipe_params(defaults.to_params()) == estimate["recipe"]
     assert defaults.temperature == pytest.approx(estimate["temperature"], abs=1e-3)
     chosen = estimate["candidates"][estimate["chosen"]]["summary"]
-    assert {"conflibert", "pair_contrast"} <= set(chosen)
+    assert {"conflibert", "pair_contrast", "market_news"} <= set(chosen)
 
 
 def test_card_states_the_cross_validated_figures_and_what_was_rejected():
@@ -62,7 +57,7 @@ def test_card_states_the_cross_validated_figures_and_what_was_rejected():
     from relwatch.classify.train import TrainingArguments
 
     estimate = load_cv_estimate()
-    params = {**TrainingArguments().to_params(), "datasets": estimate["recipe"]["datasets"]}
+    params = TrainingArguments().to_params()
     card = render_card(
         name="m", kind="transformer", params=params, data={}, reports=[], gate=None,
         temperature=1.0, train_seconds=1.0, cv=estimate,
