@@ -9,6 +9,7 @@ broker URLs moves the same code onto PostgreSQL, an MLflow server, Redis and Cel
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -193,6 +194,10 @@ class Settings(BaseSettings):
     def models_dir(self) -> Path:
         """Local cache of exported models (ONNX, tokenizer) pulled from MLflow."""
         return self.home / "models"
+
+    def registered_model_dir(self, name: str) -> Path:
+        """The folder under ``models_dir`` for one registered model's downloaded versions."""
+        return self.models_dir / re.sub(r"[^\w.-]", "_", name)
 
     @property
     def embedded(self) -> bool:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import os
 import re
 import time
 from collections import OrderedDict
@@ -35,6 +34,7 @@ import numpy as np
 
 from relwatch.core.config import Settings
 from relwatch.core.errors import InputError, ModelError, ServiceUnavailable
+from relwatch.core.jsonl import atomic_output
 from relwatch.core.logging import get_logger
 from relwatch.serve.batching import MicroBatcher
 from relwatch.serve.metrics import ServeMetrics
@@ -186,10 +186,9 @@ class ModelPool:
         self._aliases: dict[tuple[str, str], tuple[float, str]] = {}
         self._watcher: asyncio.Task[None] | None = None
         self._confirm: asyncio.Task[ReloadResult] | None = None
-        safe = re.sub(r"[^\w.-]", "_", self.registered)
         #: The version the followed alias pointed at when this host last loaded it, so a
         #: restart serves at once and confirms the alias with the registry afterwards.
-        self.memory_path = settings.models_dir / safe / "served-aliases.json"
+        self.memory_path = settings.registered_model_dir(self.registered) / "served-aliases.json"
 
     # ------------------------------------------------------------------ loading
     def _load_from_registry(self, spec: str) -> LoadedModel:
@@ -254,10 +253,9 @@ class ModelPool:
                 "package": str(served.loaded.package_dir),
             }
             self.memory_path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.memory_path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(memory, indent=1), "utf-8")
-            os.replace(tmp, self.memory_path)
-        except OSError as exc:  # a read-only models folder costs only the fast restart
+            with atomic_output(self.memory_path) as handle:
+                json.dump(memory, handle, indent=1)
+        except (OSError, InputError) as exc:  # read-only folder: only the fast restart is lost
             log.warning("model.memory_not_written", error=str(exc))
 
     def _recall_all(self) -> dict[str, dict[str, str]]:

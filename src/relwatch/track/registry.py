@@ -359,8 +359,7 @@ def _download_package(
     import mlflow.artifacts
 
     settings.ensure_dirs()
-    safe = re.sub(r"[^\w.-]", "_", name)
-    target = settings.models_dir / safe / f"v{mv.version}-{(mv.run_id or 'norun')[:8]}"
+    target = settings.registered_model_dir(name) / f"v{mv.version}-{(mv.run_id or 'norun')[:8]}"
     if (target / "relwatch.json").is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
