@@ -1,9 +1,10 @@
-"""Mention roles (actor / place) on the hand-written gold set, and parsing speed.
+"""Mention roles (actor / place / attribute) on the hand-written gold set, and parsing speed.
 
     .venv/bin/python bench/roles.py [--gold FILE] [--articles 1500] [--errors]
 
 Quality: accuracy over every gold mention the finder also finds, precision / recall / F1 of
-``place``, and pair-level ``place_only`` accuracy, each beside the peer "every mention is an
+"no party" (``place`` or ``attribute``) and of each of the two roles, and pair-level
+``place_only`` accuracy, each beside the peer "every mention is an
 actor" (what extraction did before roles). Speed: sentences/s of ``RoleTagger.analyze`` on
 Reuters-21578 sentences that name two or more countries (the only ones it parses), beside a
 bare ``nlp.pipe`` of the same parser over the same sentences, and the article path
@@ -20,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from relwatch.extract.roles import NON_PARTY
 
 ROOT = Path(__file__).resolve().parent
 GOLD = ROOT / "data" / "roles_gold.jsonl"
@@ -49,7 +52,8 @@ def report(
     name: str, rows: list[dict[str, Any]], found: list[Any], analysed: list[Any], errors: list[str]
 ) -> None:
     """Print mention- and pair-level figures for one subset; append its errors."""
-    n = correct = base_correct = tp = fp = fn = 0
+    n = correct = base_correct = 0
+    counts = {r: [0, 0, 0] for r in ("no party", "place", "attribute")}  # tp, fp, fn
     pairs = pair_ok = pair_base_ok = 0
     missed_total: list[str] = []
     unlabelled: list[str] = []
@@ -63,9 +67,14 @@ def report(
             n += 1
             correct += pred == role
             base_correct += role == "actor"
-            tp += pred == "place" and role == "place"
-            fp += pred == "place" and role != "place"
-            fn += pred != "place" and role == "place"
+            for kind, members in (
+                ("no party", NON_PARTY),
+                ("place", {"place"}),
+                ("attribute", {"attribute"}),
+            ):
+                counts[kind][0] += pred in members and role in members
+                counts[kind][1] += pred in members and role not in members
+                counts[kind][2] += pred not in members and role in members
             if pred != role:
                 errors.append(
                     f"  {row['id']} {ms[k].text!r}: gold {role}, got {pred} | {row['text']}"
@@ -77,26 +86,28 @@ def report(
                     [gold_role.get(k, "actor") for k, m in enumerate(ms) if m.iso3 == c]
                     for c in (a, b)
                 ]
-                gold_po = any(all(r == "place" for r in side) for side in sides)
+                gold_po = any(all(r in NON_PARTY for r in side) for side in sides)
                 pairs += 1
                 pair_ok += an.place_only(ms, a, b) == gold_po
                 pair_base_ok += not gold_po
                 if an.place_only(ms, a, b) != gold_po:
                     errors.append(f"  {row['id']} pair {a}-{b}: gold place_only {gold_po}")
-    p = tp / (tp + fp) if tp + fp else 1.0
-    r = tp / (tp + fn) if tp + fn else 1.0
-    f1 = 2 * p * r / (p + r) if p + r else 0.0
+    tp, fp, fn = counts["no party"]
     print(
-        f"\n## {name}: {len(rows)} sentences, {n} gold mentions ({tp + fn} places), {pairs} pairs"
+        f"\n## {name}: {len(rows)} sentences, {n} gold mentions ({tp + fn} no party: "
+        f"{sum(counts['place'][::2])} places, {sum(counts['attribute'][::2])} attributes), "
+        f"{pairs} pairs"
     )
     if missed_total:
         print(f"  gold mentions the finder did not find: {missed_total}")
     if unlabelled:
         print(f"  found mentions without a gold role: {unlabelled}")
     print(f"role accuracy          {correct / n:6.3f}   (peer: all actor {base_correct / n:6.3f})")
-    print(f"place precision        {p:6.3f}   ({tp} tp, {fp} fp)")
-    print(f"place recall           {r:6.3f}   ({fn} fn)")
-    print(f"place F1               {f1:6.3f}")
+    for role, (tp, fp, fn) in counts.items():
+        p = tp / (tp + fp) if tp + fp else 1.0
+        r = tp / (tp + fn) if tp + fn else 1.0
+        f1 = 2 * p * r / (p + r) if p + r else 0.0
+        print(f"{role:10s} P {p:5.3f} R {r:5.3f} F1 {f1:5.3f}   ({tp} tp, {fp} fp, {fn} fn)")
     print(
         f"pair place_only acc.   {pair_ok / pairs:6.3f}   (peer: never place_only "
         f"{pair_base_ok / pairs:6.3f})"

@@ -75,6 +75,36 @@ def test_venues_are_places_and_parties_are_actors(finder, tagger, text, expected
     assert roles_of(finder, tagger, text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "The ore sold for 37 U.S. cents a pound, or 50 Canadian cents.",
+            {"U.S.": "attribute", "Canadian": "attribute"},
+        ),
+        (
+            "Japan's currency rose against the U.S. dollar on Friday.",
+            {"Japan": "attribute", "U.S.": "attribute"},
+        ),
+        # a product's origin is trade between the two states: actors, not attributes
+        (
+            "South Korea agreed to buy more U.S. wheat and Japanese machinery.",
+            {"South Korea": "actor", "U.S.": "actor", "Japanese": "actor"},
+        ),
+    ],
+)
+def test_money_a_country_only_qualifies_is_an_attribute(finder, tagger, text, expected):
+    assert roles_of(finder, tagger, text) == expected
+
+
+def test_pair_of_two_currencies_is_no_relation(finder, tagger):
+    text = "The Canadian dollar fell against the U.S. dollar as Canada cut rates."
+    mentions, analysis = analyse(finder, tagger, text)
+    assert [(p.a, p.b, p.place_only) for p in country_pairs(mentions, analysis)] == [
+        ("CAN", "USA", True)
+    ]
+
+
 def test_dateline_capital_is_a_place(finder, tagger):
     text = "Tokyo, March 3 - Japan protested to China over the incursion."
     assert roles_of(finder, tagger, text) == {"Tokyo": "place", "Japan": "actor", "China": "actor"}

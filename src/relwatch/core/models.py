@@ -160,7 +160,7 @@ class Mention(Base):
     text: Mapped[str] = mapped_column(String(300))
     iso3: Mapped[str] = mapped_column(String(3), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # name|demonym|capital|leader|institution
-    role: Mapped[str | None] = mapped_column(String(10))  # actor | place
+    role: Mapped[str | None] = mapped_column(String(10))  # actor | place | attribute
 
     sentence: Mapped[Sentence] = relationship(back_populates="mentions")
 

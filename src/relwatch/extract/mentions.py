@@ -128,9 +128,9 @@ _US_STATES_EXCLUDED = {"Georgia", "Washington", "New York"}
 
 @dataclass(frozen=True, slots=True)
 class Mention:
-    """A country mention; offsets are into the text it was found in. ``role`` is ``actor`` or
-    ``place`` (a venue: "talks in Hanoi") where the sentence names two or more countries and
-    roles were tagged, else None."""
+    """A country mention; offsets are into the text it was found in. ``role`` is ``actor``,
+    ``place`` (a venue: "talks in Hanoi") or ``attribute`` (of money: "U.S. cents") where the
+    sentence names two or more countries and roles were tagged, else None."""
 
     start: int
     end: int

@@ -4,7 +4,8 @@ Every unordered pair of distinct countries yields one pair; A is the country nam
 in the text (by its first mention), and each side carries the span of that first mention
 so the classifier can put entity markers around it and the dashboard can highlight it.
 Given the sentence's parse (``roles.SentenceRoles``), a pair also carries who acts on whom
-(``direction``) and whether one side is only a venue (``place_only``: kept, not indexed).
+(``direction``) and whether one side is only a venue or an attribute of money (``place_only``:
+kept, not indexed).
 """
 
 from __future__ import annotations

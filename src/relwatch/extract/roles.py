@@ -1,8 +1,10 @@
 """Who is a party to a relation, and who acts on whom: roles and direction from a dependency parse.
 
-A country named only as a venue ("talks in Hanoi", "said in Tokyo", "Tokyo dealers") is not a
-party, so each mention gets a role, ``actor`` or ``place``; a pair whose side has only place
-mentions is ``place_only``. For a pair (A, B) the direction is ``a->b`` when A is the
+A country named only as a venue ("talks in Hanoi", "said in Tokyo", "Tokyo dealers") or only as
+an attribute of money ("37 U.S. cents", "the Canadian dollar", "Japan's currency") is not a
+party, so each mention gets a role, ``actor``, ``place`` or ``attribute``; a pair whose side
+has no actor mention is ``place_only`` (kept, not indexed): a price quoted in two currencies
+is no relation between the two states. For a pair (A, B) the direction is ``a->b`` when A is the
 grammatical agent (subject, "by A" agent, possessor or modifier of the acting noun: "Japan's
 ministry", "Japanese officials") of a head that governs B; ``b->a`` the other way round;
 ``mutual`` for joint subjects ("A and B agreed"), symmetric nouns ("talks between A and B") or
@@ -25,7 +27,9 @@ from relwatch.extract.mentions import Mention
 from relwatch.extract.ner import DEFAULT_MODEL, NerModelMissing
 from relwatch.extract.sentences import dateline_end
 
-Role = Literal["actor", "place"]
+Role = Literal["actor", "place", "attribute"]
+#: Roles of a mention that is no party to a relation.
+NON_PARTY: frozenset[str] = frozenset({"place", "attribute"})
 Direction = Literal["a->b", "b->a", "mutual"]
 
 # Prepositions whose object is where something happens ("in Tokyo", "near Japan").
@@ -220,6 +224,62 @@ _VENUE_NOUNS = frozenset(
         "brokers",
         "prices",
         "futures",
+    }
+)
+# Money a country only qualifies ("U.S. cents", "the Canadian dollar", "Japanese bonds",
+# "Japan's currency"): the country is an attribute, not an actor. Products stay actors
+# ("U.S. wheat" sold abroad is trade between two states).
+_ATTRIBUTE_NOUNS = frozenset(
+    {
+        "dollar",
+        "dollars",
+        "cent",
+        "cents",
+        "currency",
+        "currencies",
+        "yen",
+        "mark",
+        "marks",
+        "franc",
+        "francs",
+        "pound",
+        "pounds",
+        "sterling",
+        "lira",
+        "lire",
+        "peseta",
+        "pesetas",
+        "guilder",
+        "guilders",
+        "crown",
+        "crowns",
+        "krona",
+        "kronor",
+        "rupee",
+        "rupees",
+        "won",
+        "yuan",
+        "renminbi",
+        "rouble",
+        "roubles",
+        "ruble",
+        "rubles",
+        "peso",
+        "pesos",
+        "cruzado",
+        "cruzados",
+        "rand",
+        "riyal",
+        "riyals",
+        "dinar",
+        "dinars",
+        "bond",
+        "bonds",
+        "treasuries",
+        "gilts",
+        "bunds",
+        "equities",
+        "denominated",
     }
 )
 # Nouns that, placed "in" a capital, are that state's own government ("officials in Tokyo");
@@ -436,12 +496,12 @@ class SentenceRoles:
         return "mutual"
 
     def place_only(self, mentions: Sequence[Mention], a: str, b: str) -> bool:
-        """True when one side is named only as a venue in this sentence."""
+        """True when one side is named only as a venue or an attribute in this sentence."""
         return not (self._actor(mentions, a) and self._actor(mentions, b))
 
     def _actor(self, mentions: Sequence[Mention], iso3: str) -> bool:
         return any(
-            m.iso3 == iso3 and r != "place" for m, r in zip(mentions, self.roles, strict=True)
+            m.iso3 == iso3 and r not in NON_PARTY for m, r in zip(mentions, self.roles, strict=True)
         )
 
     def _acts_on(self, mentions: Sequence[Mention], src: str, dst: str) -> tuple[int, int] | None:
@@ -450,11 +510,13 @@ class SentenceRoles:
         A head counts when an actor mention of ``src`` is its agent, an actor mention of
         ``dst`` lies under it, and no mention of ``dst`` is a co-agent of that same head
         ("A and B agreed")."""
-        dst_idx = [j for j, m in enumerate(mentions) if m.iso3 == dst and self.roles[j] != "place"]
+        dst_idx = [
+            j for j, m in enumerate(mentions) if m.iso3 == dst and self.roles[j] not in NON_PARTY
+        ]
         co_agents = {h for j in dst_idx for h, _ in self.agents[j]}
         best: tuple[int, int] | None = None
         for i, m in enumerate(mentions):
-            if m.iso3 != src or self.roles[i] == "place":
+            if m.iso3 != src or self.roles[i] in NON_PARTY:
                 continue
             for head, depth in self.agents[i]:
                 if head in co_agents or not any(head in self.covers[j] for j in dst_idx):
@@ -512,6 +574,8 @@ def _role(tok: Any, m: Mention, dateline: int) -> Role:
         if m.kind == "capital" or any(g in _VENUE_HEADS for g in govs):
             return "place"
         return "actor"
+    if t.dep_ in _MODIFIER and head.i != t.i and _money(head):
+        return "attribute"  # "37 U.S. cents", "Canadian dollar deposits", "Japan's currency"
     if t.dep_ == "pobj" and head.lower_ in ("to", "from") and m.kind == "capital":
         return "place" if head.head.lower_ in _MOTION else "actor"
     if t.dep_ in _MODIFIER and head.i != t.i and head.lower_ in _VENUE_NOUNS:
@@ -522,6 +586,14 @@ def _role(tok: Any, m: Mention, dateline: int) -> Role:
         if m.kind == "name" and t.dep_ == "compound" and not hyphen:
             return "place"  # "the Singapore summit"; not "U.S.-Japan talks", "Japan's markets"
     return "actor"
+
+
+def _money(head: Any) -> bool:
+    """True when a modifier's head is money, itself or through a compound ("U.S. dollar
+    deposits": "dollar" under "deposits"; "U.S.-dollar denominated")."""
+    if head.lower_ in _ATTRIBUTE_NOUNS:
+        return True
+    return head.dep_ in ("compound", "npadvmod") and head.head.lower_ in _ATTRIBUTE_NOUNS
 
 
 def _depth(tok: Any) -> int:
@@ -722,6 +794,7 @@ def default_tagger() -> RoleTagger:
 
 
 __all__ = [
+    "NON_PARTY",
     "Direction",
     "Role",
     "RoleTagger",
