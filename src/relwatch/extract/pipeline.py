@@ -75,6 +75,13 @@ class Extractor:
     def alias_version(self) -> str:
         return self.finder.gazetteer.version
 
+    def warm(self) -> None:
+        """Load the gazetteer and every spaCy pipeline this extractor may call, so that no
+        later call pays a load (NER runs only on sentences with an ambiguous alias)."""
+        self.articles(["Seoul and Tokyo signed a trade agreement."])
+        if self.finder.ner is not None:
+            self.finder.ner.entities(["Jordan met officials in Chad."])
+
     def _annotate(
         self, texts: Sequence[str], found: Sequence[list[Mention]]
     ) -> list[tuple[list[Mention], list[CountryPair]]]:

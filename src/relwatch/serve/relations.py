@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ __all__ = [
     "plan_article",
     "plan_items",
     "predict_items_sync",
+    "warm_up",
 ]
 
 _ISO3 = re.compile(r"^[A-Za-z]{3}$")
@@ -115,6 +117,33 @@ def guess_inputs(items: Sequence[TextItem]) -> list[str] | None:
     except InputError:
         return None
     return [p.model_input for plan in plans for p in plan.pairs]
+
+
+def _import_spacy() -> None:
+    """Import spaCy without letting thinc import torch, unless torch is already loaded.
+
+    thinc imports torch only to offer it as a backend; the server's spaCy pipelines run on
+    numpy, and torch's import is about a second of the start. torch stays importable
+    afterwards (an in-process training job imports it as usual)."""
+    if "spacy" in sys.modules or "torch" in sys.modules:
+        import spacy
+
+        return
+    sys.modules["torch"] = None  # type: ignore[assignment]
+    try:
+        import spacy  # noqa: F401
+    finally:
+        if sys.modules.get("torch", 0) is None:
+            del sys.modules["torch"]
+
+
+def warm_up() -> None:
+    """Import spaCy, load the extractor's gazetteer and spaCy pipelines and the pair guess
+    (thread-safe; a second call returns at once)."""
+    with _EXTRACT_LOCK:
+        _import_spacy()
+        get_extractor().warm()
+    guess_inputs([TextItem("Seoul and Tokyo signed a trade agreement.", "KOR", "JPN")])
 
 
 def extract_units(

@@ -31,6 +31,7 @@ from relwatch.serve.relations import (
     guess_inputs,
     plan_article,
     plan_items,
+    warm_up,
 )
 from relwatch.serve.urlfetch import Resolver, fetch_article
 
@@ -80,18 +81,24 @@ class ServeRuntime:
         self.started_at: dt.datetime | None = None
 
     async def start(self) -> None:
-        """Load the default model and warm the extractor side by side (two threads), so the
-        server is ready sooner and the first request is not slow."""
-        await asyncio.gather(self.pool.start(), self._warm_extractor())
+        """Load the default model, warm the extractor and check the database side by side
+        (threads), so the server is ready sooner and neither the first request nor the
+        first ``/readyz`` pays a load."""
+        await asyncio.gather(self.pool.start(), self._warm_extractor(), self._warm_database())
         self.started_at = dt.datetime.now(dt.UTC)
 
     async def _warm_extractor(self) -> None:
-        sample = "Seoul and Tokyo signed a trade agreement."
         try:
-            await self._run_extract(extract_units, [sample])
-            guess_inputs([TextItem(sample, "KOR", "JPN")])
+            await self._run_extract(warm_up)
         except Exception as exc:  # reported by readyz through the first real request
             log.error("extract.warmup_failed", error=str(exc)[:300])
+
+    async def _warm_database(self) -> None:
+        from relwatch.core.health import check_database
+
+        db = await asyncio.to_thread(check_database, self.settings)
+        if not db.ok:
+            log.error("database.unreachable", detail=db.detail)
 
     async def close(self) -> None:
         await self._extractor.close()
