@@ -91,6 +91,9 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     "no-marker-dropout": {"one_side_markers": 0.0, "bare_markers": 0.0},
     # pair-aware without name swaps
     "no-name-swap": {"swap_names": 0.0},
+    # layer-wise learning-rate decay with a longer warmup, the base rate raised so the top
+    # layers learn as fast as before
+    "llrd": {"layer_lr_decay": 0.8, "learning_rate": 1.2e-4, "warmup_ratio": 0.1},
     "tfidf": {"model": "tfidf"},
     "no-market-news": {"datasets": ("conflibert", "seed_sample", "pair_contrast")},
 }
@@ -107,6 +110,8 @@ DESCRIPTIONS = {
     "no-marker-dropout": "pair-aware, always both markers",
     "no-name-swap": "pair-aware without name swaps",
     "tfidf": "TF-IDF + logistic regression on the pair-aware training rows",
+    "llrd": "pair-aware with layer-wise learning-rate decay 0.8 (embeddings at 0.26x), "
+    "base rate 1.2e-4, warmup 10%",
 }
 ESTIMATE = ROOT / "src" / "relwatch" / "classify" / "data" / "cv_estimate.json"
 

@@ -201,3 +201,36 @@ def test_temperature_is_fitted_on_the_calibration_sets_only():
     assert w[:10].sum() == pytest.approx(1.0) and w[10:].sum() == 0.0
     others = tr.calibration_weights(rows[10:], args)  # no calibration set: all sets count
     assert others.sum() == pytest.approx(1.0) and (others > 0).all()
+
+
+def test_layer_wise_decay_scales_lower_layers_and_leaves_the_head():
+    import torch
+
+    from relwatch.classify.train import TrainingArguments, _param_groups, lr_scale
+
+    assert lr_scale("encoder.encoder.layer.5.output.dense.weight", 6, 0.8) == 1.0
+    assert lr_scale("encoder.encoder.layer.0.output.dense.weight", 6, 0.8) == pytest.approx(0.8**5)
+    assert lr_scale("encoder.embeddings.word_embeddings.weight", 6, 0.8) == pytest.approx(0.8**6)
+    assert lr_scale("encoder.encoder.layer.0.output.dense.weight", 6, 1.0) == 1.0
+
+    class Tiny(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.embeddings = torch.nn.Linear(2, 2)
+            self.layer = torch.nn.ModuleList([torch.nn.Linear(2, 2) for _ in range(2)])
+            self.head = torch.nn.Linear(2, 3)
+
+        def head_parameters(self) -> list[torch.nn.Parameter]:
+            return list(self.head.parameters())
+
+    model = Tiny()
+    args = TrainingArguments(learning_rate=1.0, head_lr_scale=5.0, layer_lr_decay=0.5)
+    lr_of = {
+        id(p): (g["lr"], g["weight_decay"]) for g in _param_groups(model, args) for p in g["params"]
+    }
+    assert len(lr_of) == len(list(model.parameters()))  # every parameter in exactly one group
+    assert lr_of[id(model.layer[1].weight)] == (1.0, args.weight_decay)
+    assert lr_of[id(model.layer[0].weight)] == (0.5, args.weight_decay)
+    assert lr_of[id(model.layer[0].bias)] == (0.5, 0.0)
+    assert lr_of[id(model.embeddings.weight)] == (0.25, args.weight_decay)
+    assert lr_of[id(model.head.weight)] == (5.0, args.weight_decay)
