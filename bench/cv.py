@@ -94,6 +94,9 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     # layer-wise learning-rate decay with a longer warmup, the base rate raised so the top
     # layers learn as fast as before
     "llrd": {"layer_lr_decay": 0.8, "learning_rate": 1.2e-4, "warmup_ratio": 0.1},
+    # three seeds of the default recipe, probabilities averaged: what an ensemble (or a
+    # student distilled from it) could gain at most
+    "ensemble-3": {"ensemble_seeds": (42, 7, 2026)},
     "tfidf": {"model": "tfidf"},
     "no-market-news": {"datasets": ("conflibert", "seed_sample", "pair_contrast")},
 }
@@ -110,6 +113,7 @@ DESCRIPTIONS = {
     "no-marker-dropout": "pair-aware, always both markers",
     "no-name-swap": "pair-aware without name swaps",
     "tfidf": "TF-IDF + logistic regression on the pair-aware training rows",
+    "ensemble-3": "pair-aware trained with three seeds, probabilities averaged",
     "llrd": "pair-aware with layer-wise learning-rate decay 0.8 (embeddings at 0.26x), "
     "base rate 1.2e-4, warmup 10%",
 }
@@ -152,9 +156,12 @@ def run_candidate(
     k: int,
     repeats: int,
     state: Path | None = None,
+    seeds: Sequence[int] | None = None,
 ) -> dict[str, Any]:
     """Train and score every fold; with ``state``, each finished fold is saved there and a
-    rerun resumes after the last one (a fold on two busy cores takes up to half an hour)."""
+    rerun resumes after the last one (a fold on two busy cores takes up to half an hour).
+    With ``seeds``, each fold trains one model per training seed and scores their mean
+    probabilities (the folds stay those of ``args.seed``)."""
     figures: dict[str, list[dict[str, Any]]] = {s: [] for s in pool}
     oof_logp, oof_gold = [], []
     seconds = []
@@ -182,8 +189,15 @@ def run_candidate(
             ]
             started = time.perf_counter()
             with tempfile.TemporaryDirectory(prefix="relwatch-cv-") as tmp:
-                train_model(train, [], args, Path(tmp) / "model")
-                score = load_scorer(Path(tmp) / "model", args.num_threads)
+                scorers = []
+                for seed in seeds or (args.seed,):
+                    out_dir = Path(tmp) / f"model-{seed}"
+                    train_model(train, [], replace(args, seed=seed), out_dir)
+                    scorers.append(load_scorer(out_dir, args.num_threads))
+
+                def score(texts: Sequence[str], scorers: list = scorers) -> np.ndarray:
+                    return np.mean([s(texts) for s in scorers], axis=0)
+
                 for s, rows in pool.items():
                     out = score_fold(score, [rows[i] for i in sorted(held[s])], s)
                     figures[s].append(out["figures"])
@@ -280,12 +294,15 @@ def main() -> None:
         [] if opts.from_json else opts.candidate or ["pair-aware", "sentence-head", "tfidf"]
     ):
         overrides = dict(CANDIDATES[name])
+        seeds = overrides.pop("ensemble_seeds", None)
         if opts.epochs:
             overrides["num_epochs"] = opts.epochs
         args = replace(base, **overrides)
         started = time.perf_counter()
         state = opts.json.with_suffix(".folds.json") if opts.json else None
-        results[name] = run_candidate(name, args, pool, opts.folds, opts.repeats, state)
+        results[name] = run_candidate(
+            name, args, pool, opts.folds, opts.repeats, state, seeds=seeds
+        )
         results[name]["seconds"] = round(time.perf_counter() - started, 1)
         console.print(f"[bold]{name}[/] done in {results[name]['seconds']:.0f} s")
         if opts.json:  # after every candidate: a stopped run keeps what it measured
@@ -354,6 +371,7 @@ def write_estimate(
     if opts.chosen not in candidates:
         raise SystemExit(f"--chosen {opts.chosen} has not been measured with this protocol")
     overrides = dict(CANDIDATES[opts.chosen])
+    overrides.pop("ensemble_seeds", None)
     chosen_args = replace(base, **overrides)
     estimate = {
         "protocol": protocol,
