@@ -139,7 +139,7 @@ def _import_spacy() -> None:
 
 def warm_up() -> None:
     """Import spaCy, load the extractor's gazetteer and spaCy pipelines and the pair guess
-    (thread-safe; a second call returns at once)."""
+    (thread-safe; a second call only reruns the cheap sample)."""
     with _EXTRACT_LOCK:
         _import_spacy()
         get_extractor().warm()
