@@ -113,7 +113,8 @@ DESCRIPTIONS = {
     "no-marker-dropout": "pair-aware, always both markers",
     "no-name-swap": "pair-aware without name swaps",
     "tfidf": "TF-IDF + logistic regression on the pair-aware training rows",
-    "ensemble-3": "pair-aware trained with three seeds, probabilities averaged",
+    "ensemble-3": "pair-aware trained with three seeds, probabilities averaged (three models "
+    "to serve: the ceiling for a distilled student, not a recipe)",
     "llrd": "pair-aware with layer-wise learning-rate decay 0.8 (embeddings at 0.26x), "
     "base rate 1.2e-4, warmup 10%",
 }

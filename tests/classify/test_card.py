@@ -63,7 +63,7 @@ def test_card_states_the_cross_validated_figures_and_what_was_rejected():
         temperature=1.0, train_seconds=1.0, cv=estimate,
     )  # fmt: skip
     assert "## Cross-validated estimate" in card and "(chosen)" in card
-    assert "Rejected:" in card and "sentence-head" in card
+    assert "Not chosen:" in card and "sentence-head" in card
     assert "differs from the cross-validated one" not in card
     other = render_card(
         name="m", kind="transformer", params={**params, "num_epochs": 2}, data={}, reports=[],

@@ -126,12 +126,12 @@ def _cv_section(cv: Mapping[str, Any], params: Mapping[str, Any]) -> list[str]:
         cells = " | ".join(cell(summary, s, k) for s, k, _ in CV_COLUMNS)
         label = f"**{name}** (chosen)" if name == chosen else name
         lines.append(f"| {label} | {cells} |")
-    lines += ["", "Rejected:"]
+    lines += ["", "Not chosen:"]
     best = cv["candidates"][chosen]["summary"]
     for name, candidate in cv["candidates"].items():
         if name == chosen:
             continue
-        worse = []
+        apart: dict[bool, list[str]] = {True: [], False: []}  # better?, figures
         for source, key, title in CV_COLUMNS:
             mine, theirs = (
                 best.get(source, {}).get(key),
@@ -139,9 +139,11 @@ def _cv_section(cv: Mapping[str, Any], params: Mapping[str, Any]) -> list[str]:
             )
             if mine is None or theirs is None or key == "contrast_spread":
                 continue
-            if theirs[0] < mine[0] - max(mine[1], theirs[1]):
-                worse.append(f"{title} {theirs[0]:.3f} vs {mine[0]:.3f}")
-        why = "; ".join(worse) or "no figure better than the chosen recipe's"
+            if abs(theirs[0] - mine[0]) > max(mine[1], theirs[1]):
+                apart[theirs[0] > mine[0]].append(f"{title} {theirs[0]:.3f} vs {mine[0]:.3f}")
+        parts = [f"worse on {'; '.join(apart[False])}"] if apart[False] else []
+        parts += [f"better on {'; '.join(apart[True])}"] if apart[True] else []
+        why = ", ".join(parts) or "no figure more than a standard deviation from the chosen one's"
         lines.append(f"- {name}: {candidate.get('description', '')} — {why}.")
     lines.append("")
     return lines
