@@ -54,6 +54,10 @@ class SentenceUnit:
         }
 
 
+#: A sentence naming two countries, which takes every step of the article path.
+WARM_SAMPLE = "Seoul and Tokyo signed a trade agreement."
+
+
 class Extractor:
     """Sentence split, TextRank, mentions checked by NER, and pairs with roles and direction.
 
@@ -78,7 +82,7 @@ class Extractor:
     def warm(self) -> None:
         """Load the gazetteer and every spaCy pipeline this extractor may call, so that no
         later call pays a load (NER runs only on sentences with an ambiguous alias)."""
-        self.articles(["Seoul and Tokyo signed a trade agreement."])
+        self.articles([WARM_SAMPLE])
         if self.finder.ner is not None:
             self.finder.ner.entities(["Jordan met officials in Chad."])
 

@@ -23,6 +23,7 @@ from relwatch.classify.markers import find_name, format_input
 from relwatch.core.errors import InputError
 from relwatch.core.models import LABELS
 from relwatch.extract import Extractor, Mention, SentenceUnit
+from relwatch.extract.pipeline import WARM_SAMPLE
 from relwatch.serve.explain import Lang, explain
 
 __all__ = [
@@ -143,7 +144,7 @@ def warm_up() -> None:
     with _EXTRACT_LOCK:
         _import_spacy()
         get_extractor().warm()
-    guess_inputs([TextItem("Seoul and Tokyo signed a trade agreement.", "KOR", "JPN")])
+    guess_inputs([TextItem(WARM_SAMPLE, "KOR", "JPN")])
 
 
 def extract_units(
