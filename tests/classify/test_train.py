@@ -234,3 +234,34 @@ def test_layer_wise_decay_scales_lower_layers_and_leaves_the_head():
     assert lr_of[id(model.layer[0].bias)] == (0.5, 0.0)
     assert lr_of[id(model.embeddings.weight)] == (0.25, args.weight_decay)
     assert lr_of[id(model.head.weight)] == (5.0, args.weight_decay)
+
+
+def test_balanced_draw_gives_classes_equal_shares_and_follows_row_weights():
+    labels = np.array([0] * 90 + [1] * 9 + [2] * 1)
+    weights = np.ones(100)
+    weights[:45] = 3.0  # within class 0, the first half weighs three times the second
+    rng = random.Random(1)
+    drawn = [i for _ in range(40) for i in tr.balanced_draw(labels, weights, rng)]
+    counts = np.bincount(labels[drawn], minlength=3) / len(drawn)
+    assert np.allclose(counts, 1 / 3, atol=0.03)
+    first, second = sum(i < 45 for i in drawn), sum(45 <= i < 90 for i in drawn)
+    assert 2.5 < first / second < 3.5
+    batches = tr._batches([5] * 100, 8, random.Random(2), drawn[:100])
+    assert sorted(i for b in batches for i in b) == sorted(drawn[:100])
+
+
+def test_transformer_trains_with_class_balanced_sampling(tmp_path: Path):
+    from tests.classify.tiny_models import tiny_model_dir
+
+    args = tr.TrainingArguments(
+        base_model=str(tiny_model_dir()),
+        num_epochs=1,
+        batch_size=8,
+        max_steps=3,
+        max_length=32,
+        class_balanced_sampling=True,
+    )
+    model = tr.train_model(synthetic(48), synthetic(16, seed=1), args, tmp_path / "b")
+    assert model.history and model.history[-1]["step"] == 3
+    probs = tr.load_scorer(tmp_path / "b")(["[A] Seoul [/A] praised [B] Tokyo [/B]."])
+    assert probs.shape == (1, 3)

@@ -164,6 +164,11 @@ class TrainingArguments:
     """Validation checks per epoch (the best checkpoint is kept)."""
     class_weights: bool = True
     """Weight the loss by inverse class frequency, so neutral (the rarest) is not ignored."""
+    class_balanced_sampling: bool = False
+    """Instead of weighting the loss, draw each epoch's rows with replacement so that every
+    class is drawn equally often (rows within a class in proportion to their dataset
+    weight); ``class_weights`` and row weights then leave the loss unweighted
+    (``bench/cv.py``, candidate ``balanced-sampling``)."""
     max_train_examples: int | None = None
     """Cap on the whole training mix (stable choice); ``None`` keeps everything."""
     max_eval_examples: int | None = None
@@ -524,13 +529,27 @@ def _param_groups(model: Any, args: TrainingArguments) -> list[dict[str, Any]]:
     return list(groups.values())
 
 
-def _batches(lengths: Sequence[int], batch_size: int, rng: random.Random) -> list[list[int]]:
+def balanced_draw(labels: np.ndarray, weights: np.ndarray, rng: random.Random) -> list[int]:
+    """As many row indices as rows, drawn with replacement: each class equally likely, rows
+    within a class in proportion to their weight."""
+    totals = {int(c): float(weights[labels == c].sum()) for c in np.unique(labels)}
+    p = [float(w) / totals[int(c)] for c, w in zip(labels, weights, strict=True)]
+    return rng.choices(range(len(labels)), weights=p, k=len(labels))
+
+
+def _batches(
+    lengths: Sequence[int],
+    batch_size: int,
+    rng: random.Random,
+    drawn: Sequence[int] | None = None,
+) -> list[list[int]]:
     """Length-bucketed batches: shuffle, sort within windows of 50 batches, shuffle batches.
 
     Padding to the longest row of a batch of similar lengths is what makes CPU training
-    fit the time budget; the windowing keeps batches random enough.
+    fit the time budget; the windowing keeps batches random enough. ``drawn`` (row indices,
+    repeats allowed) replaces "every row once".
     """
-    order = list(range(len(lengths)))
+    order = list(drawn) if drawn is not None else list(range(len(lengths)))
     rng.shuffle(order)
     window = batch_size * 50
     batches: list[list[int]] = []
@@ -675,7 +694,13 @@ def train_transformer(
         encoded = tokenizer(texts, truncation=True, max_length=args.max_length)
         return encoded["input_ids"], encoded["attention_mask"]
 
-    cw = class_weight_vector(labels, weights) if args.class_weights else np.ones(len(LABELS))
+    balanced = args.class_balanced_sampling
+    cw = (
+        class_weight_vector(labels, weights)
+        if args.class_weights and not balanced
+        else np.ones(len(LABELS))
+    )
+    loss_weights = np.ones(len(rows)) if balanced else weights
 
     val_rows = cap(list(validation), args.max_eval_examples, seed=args.seed)
     val_texts = [e.model_input() for e in val_rows]
@@ -707,8 +732,9 @@ def train_transformer(
     for epoch in range(args.num_epochs):
         running, seen = 0.0, 0
         ids, masks = encode_epoch()
+        drawn = balanced_draw(labels, weights, rng) if balanced else None
         for in_epoch, batch_index in enumerate(
-            _batches([len(x) for x in ids], args.batch_size, rng), 1
+            _batches([len(x) for x in ids], args.batch_size, rng, drawn), 1
         ):
             batch = tokenizer.pad(
                 {
@@ -718,7 +744,7 @@ def train_transformer(
                 return_tensors="pt",
             )
             y = torch.tensor(labels[batch_index])
-            w = torch.tensor(weights[batch_index], dtype=torch.float32)
+            w = torch.tensor(loss_weights[batch_index], dtype=torch.float32)
             logits = model_logits(model, batch)
             per_row = torch.nn.functional.cross_entropy(logits, y, weight=class_w, reduction="none")
             loss = (per_row * w).sum() / (w * class_w[y]).sum()
