@@ -97,6 +97,8 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     # three seeds of the default recipe, probabilities averaged: what an ensemble (or a
     # student distilled from it) could gain at most
     "ensemble-3": {"ensemble_seeds": (42, 7, 2026)},
+    # one model taught by three seeds of the default recipe (the ensemble-3 teachers)
+    "distilled-3": {"distill_seeds": (42, 7, 2026)},
     # equal classes by drawing rows, not by weighting the loss
     "balanced-sampling": {"class_balanced_sampling": True},
     "tfidf": {"model": "tfidf"},
@@ -117,6 +119,8 @@ DESCRIPTIONS = {
     "tfidf": "TF-IDF + logistic regression on the pair-aware training rows",
     "ensemble-3": "pair-aware trained with three seeds, probabilities averaged (three models "
     "to serve: the ceiling for a distilled student, not a recipe)",
+    "distilled-3": "pair-aware student taught by the mean probabilities of three seeds of the "
+    "default recipe (distill_alpha 0.5; four trainings)",
     "balanced-sampling": "pair-aware with each epoch's rows drawn so the classes come equally "
     "often, instead of a class-weighted loss",
     "llrd": "pair-aware with layer-wise learning-rate decay 0.8 (embeddings at 0.26x), "

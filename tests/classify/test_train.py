@@ -265,3 +265,30 @@ def test_transformer_trains_with_class_balanced_sampling(tmp_path: Path):
     assert model.history and model.history[-1]["step"] == 3
     probs = tr.load_scorer(tmp_path / "b")(["[A] Seoul [/A] praised [B] Tokyo [/B]."])
     assert probs.shape == (1, 3)
+
+
+def test_distillation_trains_teachers_then_a_student_that_follows_them(tmp_path: Path, monkeypatch):
+    from tests.classify.tiny_models import tiny_model_dir
+
+    taught: list[np.ndarray] = []
+    real = tr.train_transformer
+
+    def spy(*args, **kwargs):
+        teacher = kwargs.get("teacher")
+        if teacher is not None:
+            taught.append(teacher(["[A] Seoul [/A] praised [B] Tokyo [/B]."]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tr, "train_transformer", spy)
+    args = tr.TrainingArguments(
+        base_model=str(tiny_model_dir()),
+        num_epochs=1,
+        batch_size=8,
+        max_steps=2,
+        max_length=32,
+        distill_seeds=(1, 2),
+    )
+    model = tr.train_model(synthetic(32), synthetic(16, seed=1), args, tmp_path / "s")
+    assert len(taught) == 1 and taught[0].shape == (1, 3)  # two teachers, one student
+    assert taught[0].sum() == pytest.approx(1.0, abs=1e-5)
+    assert model.history and (tmp_path / "s" / "relwatch.json").is_file()

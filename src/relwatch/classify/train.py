@@ -16,7 +16,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -164,6 +164,13 @@ class TrainingArguments:
     """Validation checks per epoch (the best checkpoint is kept)."""
     class_weights: bool = True
     """Weight the loss by inverse class frequency, so neutral (the rarest) is not ignored."""
+    distill_seeds: tuple[int, ...] = ()
+    """Seed-ensemble distillation: train one teacher per seed with this recipe, then the
+    served model (the student) learns from the teachers' mean probabilities as well as the
+    labels. Empty is off; each seed adds a full training run (``bench/cv.py``, candidate
+    ``distilled-3``)."""
+    distill_alpha: float = 0.5
+    """Share of the loss that follows the teachers (the rest follows the labels)."""
     class_balanced_sampling: bool = False
     """Instead of weighting the loss, draw each epoch's rows with replacement so that every
     class is drawn equally often (rows within a class in proportion to their dataset
@@ -634,11 +641,14 @@ def train_transformer(
     out_dir: Path,
     progress: ProgressCallback | None = None,
     select_metric: Callable[[np.ndarray], float] | None = None,
+    teacher: Callable[[Sequence[str]], np.ndarray] | None = None,
 ) -> TrainedModel:
     """Fine-tune a sequence classifier with weighted CE, linear warm-up/decay and early stopping.
 
     ``select_metric`` scores validation probabilities (higher is better); by default the
     mean per-source validation macro-F1. The best checkpoint is kept in memory and saved.
+    ``teacher`` (inputs -> probabilities) adds a distillation term toward its probabilities
+    of each row's plain input, weighted ``distill_alpha``.
     """
     import torch
     from transformers import (
@@ -680,6 +690,7 @@ def train_transformer(
     if not rows:
         raise DataError("no training examples")
     labels = np.array([e.label_id for e in rows])
+    soft_targets = teacher([e.model_input() for e in rows]) if teacher is not None else None
     augmentation = args.augmentation()
     contrast = contrast_sentences(rows)
     may_drop = [normalize_sentence(e.text) not in contrast for e in rows]
@@ -747,6 +758,10 @@ def train_transformer(
             w = torch.tensor(loss_weights[batch_index], dtype=torch.float32)
             logits = model_logits(model, batch)
             per_row = torch.nn.functional.cross_entropy(logits, y, weight=class_w, reduction="none")
+            if soft_targets is not None:
+                soft = torch.tensor(soft_targets[batch_index], dtype=torch.float32)
+                follow = -(soft * torch.log_softmax(logits, dim=-1)).sum(dim=-1) * class_w[y]
+                per_row = (1 - args.distill_alpha) * per_row + args.distill_alpha * follow
             loss = (per_row * w).sum() / (w * class_w[y]).sum()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -876,9 +891,37 @@ def train_model(
     """Dispatch on ``args.model``."""
     if args.model == "tfidf":
         return train_tfidf(train, validation, args, out_dir, progress)
+    if args.model == "transformer" and args.distill_seeds:
+        return train_distilled(train, validation, args, out_dir, progress)
     if args.model == "transformer":
         return train_transformer(train, validation, args, out_dir, progress)
     raise ValueError(f"unknown model kind {args.model!r}; use transformer or tfidf")
+
+
+def train_distilled(
+    train: Sequence[Example],
+    validation: Sequence[Example],
+    args: TrainingArguments,
+    out_dir: Path,
+    progress: ProgressCallback | None = None,
+) -> TrainedModel:
+    """One teacher per ``distill_seeds`` seed (this recipe without distillation), then the
+    student with ``args.seed``, taught by the teachers' mean probabilities."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="relwatch-teachers-") as tmp:
+        scorers = []
+        for seed in args.distill_seeds:
+            teacher_dir = Path(tmp) / f"teacher-{seed}"
+            teacher_args = replace(args, seed=seed, distill_seeds=())
+            train_transformer(train, validation, teacher_args, teacher_dir, progress)
+            scorers.append(load_scorer(teacher_dir, args.num_threads))
+            log.info("teacher.trained", seed=seed, of=len(args.distill_seeds))
+
+        def teacher(texts: Sequence[str]) -> np.ndarray:
+            return np.mean([score(texts) for score in scorers], axis=0)
+
+        return train_transformer(train, validation, args, out_dir, progress, teacher=teacher)
 
 
 def load_scorer(
