@@ -59,6 +59,7 @@ from relwatch.classify.train import (  # noqa: E402
     fit_temperature,
     load_scorer,
     train_model,
+    train_seed_ensemble,
 )
 from relwatch.core.config import get_settings  # noqa: E402
 
@@ -198,15 +199,11 @@ def run_candidate(
             ]
             started = time.perf_counter()
             with tempfile.TemporaryDirectory(prefix="relwatch-cv-") as tmp:
-                scorers = []
-                for seed in seeds or (args.seed,):
-                    out_dir = Path(tmp) / f"model-{seed}"
-                    train_model(train, [], replace(args, seed=seed), out_dir)
-                    scorers.append(load_scorer(out_dir, args.num_threads))
-
-                def score(texts: Sequence[str], scorers: list = scorers) -> np.ndarray:
-                    return np.mean([s(texts) for s in scorers], axis=0)
-
+                if seeds:
+                    score = train_seed_ensemble(train, [], args, seeds, Path(tmp))
+                else:
+                    train_model(train, [], args, Path(tmp) / "model")
+                    score = load_scorer(Path(tmp) / "model", args.num_threads)
                 for s, rows in pool.items():
                     out = score_fold(score, [rows[i] for i in sorted(held[s])], s)
                     figures[s].append(out["figures"])

@@ -250,17 +250,16 @@ def test_balanced_draw_gives_classes_equal_shares_and_follows_row_weights():
     assert sorted(i for b in batches for i in b) == sorted(drawn[:100])
 
 
-def test_transformer_trains_with_class_balanced_sampling(tmp_path: Path):
+def short_run(**overrides: object) -> tr.TrainingArguments:
+    """A few steps of the tiny model: enough to run a training option end to end."""
     from tests.classify.tiny_models import tiny_model_dir
 
-    args = tr.TrainingArguments(
-        base_model=str(tiny_model_dir()),
-        num_epochs=1,
-        batch_size=8,
-        max_steps=3,
-        max_length=32,
-        class_balanced_sampling=True,
-    )
+    base = {"base_model": str(tiny_model_dir()), "num_epochs": 1, "batch_size": 8}
+    return tr.TrainingArguments(**{**base, "max_length": 32, **overrides})
+
+
+def test_transformer_trains_with_class_balanced_sampling(tmp_path: Path):
+    args = short_run(max_steps=3, class_balanced_sampling=True)
     model = tr.train_model(synthetic(48), synthetic(16, seed=1), args, tmp_path / "b")
     assert model.history and model.history[-1]["step"] == 3
     probs = tr.load_scorer(tmp_path / "b")(["[A] Seoul [/A] praised [B] Tokyo [/B]."])
@@ -268,8 +267,6 @@ def test_transformer_trains_with_class_balanced_sampling(tmp_path: Path):
 
 
 def test_distillation_trains_teachers_then_a_student_that_follows_them(tmp_path: Path, monkeypatch):
-    from tests.classify.tiny_models import tiny_model_dir
-
     taught: list[np.ndarray] = []
     real = tr.train_transformer
 
@@ -280,14 +277,7 @@ def test_distillation_trains_teachers_then_a_student_that_follows_them(tmp_path:
         return real(*args, **kwargs)
 
     monkeypatch.setattr(tr, "train_transformer", spy)
-    args = tr.TrainingArguments(
-        base_model=str(tiny_model_dir()),
-        num_epochs=1,
-        batch_size=8,
-        max_steps=2,
-        max_length=32,
-        distill_seeds=(1, 2),
-    )
+    args = short_run(max_steps=2, distill_seeds=(1, 2))
     model = tr.train_model(synthetic(32), synthetic(16, seed=1), args, tmp_path / "s")
     assert len(taught) == 1 and taught[0].shape == (1, 3)  # two teachers, one student
     assert taught[0].sum() == pytest.approx(1.0, abs=1e-5)

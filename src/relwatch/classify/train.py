@@ -910,18 +910,35 @@ def train_distilled(
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="relwatch-teachers-") as tmp:
-        scorers = []
-        for seed in args.distill_seeds:
-            teacher_dir = Path(tmp) / f"teacher-{seed}"
-            teacher_args = replace(args, seed=seed, distill_seeds=())
-            train_transformer(train, validation, teacher_args, teacher_dir, progress)
-            scorers.append(load_scorer(teacher_dir, args.num_threads))
-            log.info("teacher.trained", seed=seed, of=len(args.distill_seeds))
-
-        def teacher(texts: Sequence[str]) -> np.ndarray:
-            return np.mean([score(texts) for score in scorers], axis=0)
-
+        teacher = train_seed_ensemble(
+            train, validation, args, args.distill_seeds, Path(tmp), progress
+        )
         return train_transformer(train, validation, args, out_dir, progress, teacher=teacher)
+
+
+def train_seed_ensemble(
+    train: Sequence[Example],
+    validation: Sequence[Example],
+    args: TrainingArguments,
+    seeds: Sequence[int],
+    folder: Path,
+    progress: ProgressCallback | None = None,
+) -> Callable[[Sequence[str]], np.ndarray]:
+    """One model per training seed (this recipe, no distillation) under ``folder``; returns
+    their mean calibrated probabilities (valid while ``folder`` exists)."""
+    scorers = []
+    for seed in seeds:
+        model_dir = folder / f"seed-{seed}"
+        train_model(
+            train, validation, replace(args, seed=seed, distill_seeds=()), model_dir, progress
+        )
+        scorers.append(load_scorer(model_dir, args.num_threads))
+        log.info("seed.trained", seed=seed, of=len(seeds))
+
+    def mean_probs(texts: Sequence[str]) -> np.ndarray:
+        return np.mean([score(texts) for score in scorers], axis=0)
+
+    return mean_probs
 
 
 def load_scorer(
