@@ -374,6 +374,12 @@ def write_estimate(
             "fold_seconds": result["fold_seconds"],
             "measured": dt.date.today().isoformat(),
         }
+    for name, entry in candidates.items():  # a preset's run card finds its candidate's row
+        overrides = dict(CANDIDATES.get(name, {"ensemble_seeds": ()}))
+        if "ensemble_seeds" in overrides:
+            entry.pop("recipe", None)  # several models: no single run follows it
+        else:
+            entry["recipe"] = recipe_params(replace(base, **overrides).to_params())
     if opts.chosen not in candidates:
         raise SystemExit(f"--chosen {opts.chosen} has not been measured with this protocol")
     overrides = dict(CANDIDATES[opts.chosen])

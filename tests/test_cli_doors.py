@@ -138,6 +138,19 @@ def test_job_parameters_are_checked_before_the_job_is_recorded(
     assert "import_reuters" not in run_cli("jobs", "list", env=env).stdout
 
 
+@pytest.mark.parametrize(
+    ("flags", "fragment"),
+    [
+        (["--quick", "--thorough"], "give quick or thorough, not both"),
+        (["--thorough", "--model", "tfidf"], "the tfidf model has none"),
+    ],
+)
+def test_train_presets_that_cannot_go_together(tmp_path: Path, flags: list[str], fragment: str):
+    out = run_cli("train", *flags, env=home(tmp_path))
+    one_line_exit_2(out, fragment)
+    assert not (tmp_path / "home" / "runs").exists()
+
+
 def test_jobs_show_takes_the_short_id_from_jobs_list(tmp_path: Path):
     env = migrated(tmp_path)
     job_id = run_cli("jobs", "submit", "doctor", env=env).stdout.strip()

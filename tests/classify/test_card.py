@@ -72,6 +72,31 @@ def test_card_states_the_cross_validated_figures_and_what_was_rejected():
     assert "differs from the cross-validated one in num_epochs" in other
 
 
+def test_a_thorough_run_card_names_its_candidate_and_its_temperature_is_the_measured_one():
+    """--thorough is the distilled-3 candidate: its card points at that row, and the preset's
+    fixed temperature is the one fitted on that candidate's out-of-fold logits."""
+    from relwatch.classify.card import load_cv_estimate
+    from relwatch.classify.train import TrainingArguments
+
+    estimate = load_cv_estimate()
+    thorough = TrainingArguments.thorough()
+    measured = estimate["candidates"]["distilled-3"]
+    assert thorough.temperature == pytest.approx(measured["oof_temperature"], abs=5e-3)
+    card = render_card(
+        name="m", kind="transformer", params=thorough.to_params(), data={}, reports=[],
+        gate=None, temperature=1.0, train_seconds=1.0, cv=estimate,
+    )  # fmt: skip
+    assert "is the cross-validated candidate **distilled-3**" in card
+    assert "differs from the cross-validated one" not in card
+    seeds = TrainingArguments.thorough(distill_seeds=(1, 2)).to_params()
+    other = render_card(
+        name="m", kind="transformer", params=seeds, data={}, reports=[], gate=None,
+        temperature=1.0, train_seconds=1.0, cv=estimate,
+    )  # fmt: skip
+    assert "differs from the cross-validated one in distill_seeds" in other
+    assert "cross-validated candidate" not in other
+
+
 def test_train_help_names_every_set_and_the_real_defaults():
     import re
 

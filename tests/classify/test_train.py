@@ -282,3 +282,18 @@ def test_distillation_trains_teachers_then_a_student_that_follows_them(tmp_path:
     assert len(taught) == 1 and taught[0].shape == (1, 3)  # two teachers, one student
     assert taught[0].sum() == pytest.approx(1.0, abs=1e-5)
     assert model.history and (tmp_path / "s" / "relwatch.json").is_file()
+
+
+def test_the_thorough_preset_is_the_default_recipe_distilled_from_three_seeds():
+    """``relwatch train --thorough`` and a thorough train job get the same arguments: the
+    default recipe plus the distillation seeds, with the caller's overrides kept."""
+    from relwatch.classify.train import THOROUGH_SEEDS, TrainingArguments
+    from relwatch.flows.jobs import training_arguments
+    from relwatch.flows.params import parse_params
+
+    args = training_arguments(parse_params("train", {"thorough": True, "epochs": 3}))
+    assert args.distill_seeds == THOROUGH_SEEDS and len(set(THOROUGH_SEEDS)) == 3
+    assert args.profile == "thorough" and args.num_epochs == 3
+    plain = TrainingArguments()
+    differs = {k for k, v in args.to_params().items() if plain.to_params()[k] != v}
+    assert differs == {"distill_seeds", "temperature", "time_budget_s", "profile", "num_epochs"}

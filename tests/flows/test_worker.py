@@ -202,6 +202,7 @@ def test_registry_and_beat_share_one_schedule_grammar():
         ("extract", {"limt": 5}, "limt: unknown parameter"),
         ("crawl", {"countries": ["Korea"]}, "not ISO3"),
         ("predict", {"input": "/no/in.jsonl", "output": "/tmp/o"}, "no such input file"),
+        ("train", {"quick": True, "thorough": True}, "quick or thorough, not both"),
     ],
 )
 def test_bad_job_parameters_are_refused_before_a_row_is_written(

@@ -100,13 +100,23 @@ def recipe_params(params: Mapping[str, Any]) -> dict[str, str]:
 
 def _cv_section(cv: Mapping[str, Any], params: Mapping[str, Any]) -> list[str]:
     chosen = cv["chosen"]
+    mine = recipe_params(params)
     differs = sorted(
-        key
-        for key, value in recipe_params(params).items()
-        if str(cv.get("recipe", {}).get(key, "-")) != value
+        key for key, value in mine.items() if str(cv.get("recipe", {}).get(key, "-")) != value
+    )
+    # A preset that is a measured candidate (``--thorough`` is ``distilled-3``) has its row.
+    followed = next(
+        (name for name, c in cv["candidates"].items() if differs and c.get("recipe") == mine),
+        None,
     )
     lines = ["## Cross-validated estimate", ""]
-    if differs:
+    if followed:
+        lines += [
+            f"This run's recipe is the cross-validated candidate **{followed}**: its row below "
+            "describes this model.",
+            "",
+        ]
+    elif differs:
         lines += [
             f"This run's recipe differs from the cross-validated one in {', '.join(differs)}: "
             "the figures below describe the cross-validated recipe, not this model.",

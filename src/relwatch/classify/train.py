@@ -62,6 +62,11 @@ REPORT_DATASETS = ("keep_it_local", "directed_sentiment")
 
 ProgressCallback = Callable[[str, int, int], None]
 QUICK_STEPS = 200
+#: Teachers' training seeds of the ``thorough`` preset (``bench/cv.py``, ``distilled-3``).
+THOROUGH_SEEDS = (42, 7, 2026)
+#: Temperature fitted on the ``distilled-3`` out-of-fold news logits
+#: (``classify/data/cv_estimate.json``): a student of soft targets is over-confident.
+THOROUGH_TEMPERATURE = 1.68
 
 
 def bundled_base_model() -> str:
@@ -208,7 +213,7 @@ class TrainingArguments:
     tfidf_max_features: int = 50_000
     tfidf_c: float = 4.0
     profile: str = "full"
-    """Label of the preset (``full`` or ``quick``), tagged on the MLflow run."""
+    """Label of the preset (``full``, ``quick`` or ``thorough``), tagged on the MLflow run."""
 
     def augmentation(self) -> Augmentation:
         return Augmentation(
@@ -245,6 +250,24 @@ class TrainingArguments:
             "warmup_ratio": 0.1,
             "time_budget_s": 600.0,
             "profile": "quick",
+        }
+        base.update(overrides)
+        return cls(**base)
+
+    @classmethod
+    def thorough(cls, **overrides: Any) -> TrainingArguments:
+        """The default recipe distilled from three seeds of itself: four trainings (about
+        25 minutes on two idle cores, over the default's 20-minute budget), one model to
+        serve. Cross-validated against the default (3 folds, ``distilled-3``): news
+        macro-F1 0.901 vs 0.894 with the pair marked, pair-contrast 0.687 vs 0.668, mixed
+        sentences all right 0.506 vs 0.461, market news 0.773 vs 0.766; bare news and
+        coop-vs-conflict the same. Every gain is within one standard deviation, which is
+        why it is a preset, not the default."""
+        base: dict[str, Any] = {
+            "distill_seeds": THOROUGH_SEEDS,
+            "temperature": THOROUGH_TEMPERATURE,
+            "time_budget_s": 3600.0,
+            "profile": "thorough",
         }
         base.update(overrides)
         return cls(**base)

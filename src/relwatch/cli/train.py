@@ -29,7 +29,8 @@ TRAIN_HELP = (
     "source, logs everything to MLflow, exports int8 ONNX and registers the model as the new "
     "[bold]challenger[/]. Promote it with [bold]relwatch models promote[/].\n\n"
     "Examples: [bold]relwatch train --quick[/] (about 3 min) · [bold]relwatch train[/] "
-    "(about 8 min on 2 cores) · [bold]relwatch train --model tfidf[/] · "
+    "(about 8 min on 2 cores) · [bold]relwatch train --thorough[/] (about 25 min) · "
+    "[bold]relwatch train --model tfidf[/] · "
     "[bold]relwatch train -d conflibert -d my.jsonl --eval-set gold.jsonl[/]"
 )
 
@@ -45,6 +46,15 @@ def train(
             "--quick",
             help="Demo run (~3 min): pair-aware head on news, pair-contrast and market-news "
             "rows, short inputs, 200 training steps.",
+        ),
+    ] = False,
+    thorough: Annotated[
+        bool,
+        typer.Option(
+            "--thorough",
+            help="The default recipe distilled from three seeds of itself: four trainings "
+            "(~25 min on 2 cores), one model to serve; cross-validated news macro-F1 0.901 "
+            "vs 0.894, pair-contrast 0.687 vs 0.668.",
         ),
     ] = False,
     model: Annotated[
@@ -118,6 +128,7 @@ def train(
         "train",
         {
             "quick": quick,
+            "thorough": thorough,
             "model": model,
             "base_model": base_model,
             "datasets": names if dataset else None,

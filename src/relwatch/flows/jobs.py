@@ -108,7 +108,11 @@ def training_arguments(params: TrainParams) -> Any:
         overrides["max_length"] = params.max_length
     if params.seed is not None:
         overrides["seed"] = params.seed
-    return TrainingArguments.quick(**overrides) if params.quick else TrainingArguments(**overrides)
+    if params.quick:
+        return TrainingArguments.quick(**overrides)
+    if params.thorough:
+        return TrainingArguments.thorough(**overrides)
+    return TrainingArguments(**overrides)
 
 
 def _predict(params: PredictFileParams, settings: Settings) -> dict[str, Any]:

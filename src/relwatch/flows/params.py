@@ -111,12 +111,21 @@ class TrainParams(JobParams):
     path_fields: ClassVar[tuple[str, ...]] = ("base_model", "datasets")
 
     quick: bool = False
+    thorough: bool = False
     model: Literal["transformer", "tfidf"] = "transformer"
     base_model: str | None = None
     datasets: list[str] | None = None
     epochs: int | None = Field(None, ge=1)
     max_length: int | None = Field(None, ge=16, le=512)
     seed: int | None = None
+
+    @model_validator(mode="after")
+    def _one_preset(self) -> TrainParams:
+        if self.quick and self.thorough:
+            raise ValueError("give quick or thorough, not both")
+        if self.thorough and self.model != "transformer":
+            raise ValueError("thorough distils transformer teachers; the tfidf model has none")
+        return self
 
 
 class PredictFileParams(JobParams):
