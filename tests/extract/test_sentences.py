@@ -32,6 +32,30 @@ def test_dateline_stays_with_its_sentence_and_quotes_close_sentences():
     ]
 
 
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        '"We have counsel in every region" Redstone told Reuters in an interview.',
+        "Prices rose 20 pct in many areas this month, the Pentagon said..",
+        "  Japan protested the launch!\u201d  ",
+        "Seoul and Tokyo restored each other to their trade white lists",
+        "U.S. officials told Mr. Abe the 3.4 billion dlr deal with the U.N. 242 panel stands.",
+    ],
+)
+def test_a_text_with_no_inner_sentence_end_is_one_sentence(sentence: str):
+    """Marks that only close the text never split it (pysbd split the first two after the
+    closing quote and between the two full stops)."""
+    (span,) = split_sentences(sentence)
+    assert span.text == sentence.strip() and sentence[span.start : span.end] == span.text
+
+
+def test_an_initialism_before_a_capital_may_end_a_sentence():
+    assert texts("He held talks with the U.S. The ministry protested.") == [
+        "He held talks with the U.S.",
+        "The ministry protested.",
+    ]
+
+
 def test_offsets_point_into_the_article():
     art = "  First one here.  Second one, from the U.S. side.\n\nThird.  "
     spans = split_sentences(art)

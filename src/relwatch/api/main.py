@@ -8,11 +8,12 @@ accepts connections (``/readyz`` says so, or names what is missing).
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from relwatch import __version__
 from relwatch.api.errors import error_body, install_error_handlers
@@ -97,31 +98,51 @@ def _add_middleware(app: FastAPI, settings: Settings, metrics: ServeMetrics) -> 
     # Bulk jobs (predict_texts) are what large inputs are for: they get a larger ceiling.
     max_body = max(settings.serve_max_items * settings.serve_max_text_chars * 4, 1 << 20)
     max_body = max(max_body, settings.serve_max_article_chars * 4 + 65536)
+    app.add_middleware(ObserveMiddleware, metrics=metrics, max_body=max_body)
 
-    @app.middleware("http")
-    async def observe(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        """Request count and latency by route template (never the raw path: bounded labels)."""
-        length = request.headers.get("content-length")
-        limit = JOBS_MAX_BODY if request.url.path.startswith("/v1/jobs") else max_body
-        if length is not None and length.isdigit() and int(length) > limit:
+
+class ObserveMiddleware:
+    """Refuses bodies over the limit unread; counts requests and latency by route template
+    (never the raw path: bounded labels). Plain ASGI: the per-request task and streams of
+    ``@app.middleware`` cost more than the rest of the HTTP layer under load."""
+
+    def __init__(self, app: ASGIApp, *, metrics: ServeMetrics, max_body: int) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        limit = JOBS_MAX_BODY if path.startswith("/v1/jobs") else self.max_body
+        length = next((v for k, v in scope["headers"] if k == b"content-length"), b"")
+        if length.isdigit() and int(length) > limit:
             from fastapi.responses import JSONResponse
 
-            return JSONResponse(
+            refusal = JSONResponse(
                 error_body("TooLarge", f"request body over {limit:,} bytes"), status_code=413
             )
+            await refusal(scope, receive, send)
+            return
         started = time.perf_counter()
         status = 500
+
+        async def observed_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
         try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
+            await self.app(scope, receive, observed_send)
         finally:
-            route = request.scope.get("route")
+            route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
-            metrics.requests.labels(request.method, template, str(status)).inc()
-            metrics.latency.labels(request.method, template).observe(time.perf_counter() - started)
+            method = scope["method"]
+            self.metrics.requests.labels(method, template, str(status)).inc()
+            self.metrics.latency.labels(method, template).observe(time.perf_counter() - started)
 
 
 def _add_dashboard(app: FastAPI) -> None:

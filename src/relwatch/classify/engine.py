@@ -47,7 +47,9 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
 class _OnnxBackend:
     """tokenizers + onnxruntime: pads each batch to its longest sentence only."""
 
-    def __init__(self, path: Path, precision: Precision, max_length: int, threads: int) -> None:
+    def __init__(
+        self, path: Path, precision: Precision, max_length: int, threads: int, spin: bool
+    ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -65,6 +67,8 @@ class _OnnxBackend:
         if threads > 0:
             options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        if not spin:  # idle workers sleep instead of holding cores others need
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(
             str(onnx_path), sess_options=options, providers=["CPUExecutionProvider"]
         )
@@ -123,9 +127,13 @@ class RelationModel:
         *,
         precision: Precision = "int8",
         threads: int = 0,
+        spin: bool = True,
         batch_size: int = DEFAULT_BATCH_SIZE,
     ) -> RelationModel:
-        """Load a serving package (``export_onnx`` output) or a TF-IDF model dir."""
+        """Load a serving package (``export_onnx`` output) or a TF-IDF model dir.
+
+        ``spin=False`` lets onnxruntime's idle worker threads sleep rather than spin-wait:
+        a little latency per batch, but the cores are free for whatever shares them."""
         path = Path(path)
         if not path.is_dir():
             raise ModelLoadError(f"model path {path} does not exist or is not a folder")
@@ -139,7 +147,7 @@ class RelationModel:
         kind = meta.kind
         backend: _Backend
         if kind == "transformer":
-            backend = _OnnxBackend(path, precision, meta.max_length, threads)
+            backend = _OnnxBackend(path, precision, meta.max_length, threads, spin)
         elif kind == "tfidf":
             backend = _TfidfBackend(path, labels)
             precision = None  # type: ignore[assignment]

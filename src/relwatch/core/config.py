@@ -91,6 +91,11 @@ class Settings(BaseSettings):
     serve_threads: int = Field(
         0, ge=0, description="onnxruntime threads per served model; 0 = all cores."
     )
+    serve_thread_spinning: bool = Field(
+        False,
+        description="onnxruntime threads spin-wait between batches: a little faster alone, "
+        "but they hold cores that extraction and the HTTP server need.",
+    )
     serve_batch_max_size: int = Field(
         32, ge=1, le=1024, description="Most sentences the micro-batcher runs in one batch."
     )

@@ -44,6 +44,7 @@ def load_model(
     settings: Settings,
     precision: Literal["int8", "fp32"] = "int8",
     threads: int = 0,
+    spin: bool = True,
 ) -> LoadedModel:
     """Resolve ``spec`` (default: the champion) and load it; one-line errors otherwise."""
     from relwatch.track.registry import resolve_model
@@ -52,7 +53,7 @@ def load_model(
         raise InputError(f"precision must be int8 or fp32, not {precision!r}")
     spec = (spec or default_model_spec(settings)).strip()
     package_dir, version = resolve_model(spec, settings=settings)
-    engine = RelationModel.load(package_dir, precision=precision, threads=threads)
+    engine = RelationModel.load(package_dir, precision=precision, threads=threads, spin=spin)
     if version is None:
         name, label = LOCAL_MODEL_NAME, f"local:{package_dir.name}"[:_VERSION_LABEL_MAX]
     else:
@@ -61,11 +62,11 @@ def load_model(
 
 
 def load_package(
-    package_dir: Path, *, name: str, version: str, spec: str, threads: int = 0
+    package_dir: Path, *, name: str, version: str, spec: str, threads: int = 0, spin: bool = True
 ) -> LoadedModel:
     """A registry version already downloaded to ``package_dir``, loaded without asking the
     registry (the caller knows which version it is and confirms it later)."""
-    engine = RelationModel.load(package_dir, precision="int8", threads=threads)
+    engine = RelationModel.load(package_dir, precision="int8", threads=threads, spin=spin)
     return LoadedModel(
         engine=engine, name=name, version=version, package_dir=package_dir, spec=spec
     )

@@ -192,7 +192,12 @@ class ModelPool:
 
     # ------------------------------------------------------------------ loading
     def _load_from_registry(self, spec: str) -> LoadedModel:
-        return load_model(spec, settings=self.settings, threads=self.settings.serve_threads)
+        return load_model(
+            spec,
+            settings=self.settings,
+            threads=self.settings.serve_threads,
+            spin=self.settings.serve_thread_spinning,
+        )
 
     def _lookup_alias(self, name: str, alias: str) -> str | None:
         from relwatch.track.registry import alias_version
@@ -292,6 +297,7 @@ class ModelPool:
                 version=version,
                 spec=spec,
                 threads=self.settings.serve_threads,
+                spin=self.settings.serve_thread_spinning,
             )
 
         try:
