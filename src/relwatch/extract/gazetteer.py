@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import importlib.util
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -24,6 +25,10 @@ import yaml
 from relwatch.core.logging import get_logger
 
 log = get_logger(__name__)
+
+#: libyaml's safe loader where PyYAML was built with it: the alias file takes a third of a
+#: second to read in pure Python, on every server start.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 KINDS = ("name", "demonym", "capital", "leader", "institution")
 _KIND_RANK = {kind: rank for rank, kind in enumerate(KINDS)}
@@ -141,10 +146,12 @@ def _library_names() -> dict[str, tuple[set[str], set[str]]]:
             value = getattr(country, attr, None)
             if value:
                 names.add(value)
-    # country_converter's import fails on some pandas versions; its table is plain TSV.
-    import country_converter
-
-    table = Path(country_converter.__file__).with_name("country_data.tsv")
+    # Only country_converter's table is read (plain TSV): importing the package would import
+    # pandas, a second of every server start, and fails on some pandas versions.
+    spec = importlib.util.find_spec("country_converter")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("country_converter is not installed")
+    table = Path(spec.origin).with_name("country_data.tsv")
     with table.open(encoding="utf-8") as fh:
         for row in csv.DictReader(fh, delimiter="\t"):
             iso3 = (row.get("ISO3") or "").strip()
@@ -284,7 +291,7 @@ def read_alias_file(path: Path | None = None) -> dict[str, Any]:
         text = resources.files("relwatch.extract").joinpath("data", ALIAS_FILE).read_text("utf-8")
     else:
         text = Path(path).read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    data = yaml.load(text, Loader=_YAML_LOADER)
     if not isinstance(data, dict):
         raise ValueError(f"alias file {path or ALIAS_FILE} is not a mapping")
     return data

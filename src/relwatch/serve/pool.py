@@ -186,6 +186,7 @@ class ModelPool:
         self._aliases: dict[tuple[str, str], tuple[float, str]] = {}
         self._watcher: asyncio.Task[None] | None = None
         self._confirm: asyncio.Task[ReloadResult] | None = None
+        self._remembered_start = False
         #: The version the followed alias pointed at when this host last loaded it, so a
         #: restart serves at once and confirms the alias with the registry afterwards.
         self.memory_path = settings.registered_model_dir(self.registered) / "served-aliases.json"
@@ -306,19 +307,29 @@ class ModelPool:
             log.warning("model.memory_load_failed", version=version, error=_describe(exc))
             return False
         log.info("model.started_from_memory", version=version, alias=self.follows)
-        self._confirm = asyncio.get_running_loop().create_task(
-            self.reload(), name="model-confirm-alias"
-        )
+        self._remembered_start = True
         return True
 
+    def confirm_alias(self) -> None:
+        """Ask the registry, in the background, whether the version started from memory is
+        still the alias's (a moved alias swaps in as on any reload); once per start."""
+        if self._remembered_start and self._confirm is None:
+            self._confirm = asyncio.get_running_loop().create_task(
+                self.reload(), name="model-confirm-alias"
+            )
+
     # ------------------------------------------------------------------ lifecycle
-    async def start(self) -> None:
+    async def start(self, *, confirm: bool = True) -> None:
         """Load the default model (a failure is recorded, not raised) and start watching.
 
         When the followed alias was served here before and its package is still on disk,
         that version serves at once and the alias is confirmed with the registry in the
-        background (a moved alias swaps in as on any reload)."""
-        if not await self._start_from_memory():
+        background; ``confirm=False`` leaves that to :meth:`confirm_alias`, so a server can
+        finish its own start first (the registry client's import holds the GIL a second)."""
+        if await self._start_from_memory():
+            if confirm:
+                self.confirm_alias()
+        else:
             try:
                 self.default = await self._load(self.spec, "default")
                 self.reload_error = None

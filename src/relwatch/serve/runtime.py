@@ -84,7 +84,10 @@ class ServeRuntime:
         """Load the default model, warm the extractor and check the database side by side
         (threads), so the server is ready sooner and neither the first request nor the
         first ``/readyz`` pays a load."""
-        await asyncio.gather(self.pool.start(), self._warm_extractor(), self._warm_database())
+        await asyncio.gather(
+            self.pool.start(confirm=False), self._warm_extractor(), self._warm_database()
+        )
+        self.pool.confirm_alias()
         self.started_at = dt.datetime.now(dt.UTC)
 
     async def _warm_extractor(self) -> None:
