@@ -38,15 +38,17 @@ class ForbiddenError(RelwatchError):
     http_status = 403
 
 
-def get_settings_dep(request: Request) -> Settings:
+# Dependencies that only read app state are ``async def``: FastAPI runs a plain ``def``
+# dependency in its thread pool, a hand-off that costs more than the lookup on every request.
+async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_runtime(request: Request) -> ServeRuntime:
+async def get_runtime(request: Request) -> ServeRuntime:
     return request.app.state.runtime
 
 
-def get_jobs(request: Request) -> JobThreads:
+async def get_jobs(request: Request) -> JobThreads:
     return request.app.state.jobs
 
 
@@ -82,7 +84,7 @@ def admin_allowed(settings: Settings, key: str | None) -> None:
         raise AdminKeyError("missing or wrong X-API-Key")
 
 
-def require_admin(settings: SettingsDep, x_api_key: ApiKeyHeader = None) -> None:
+async def require_admin(settings: SettingsDep, x_api_key: ApiKeyHeader = None) -> None:
     admin_allowed(settings, x_api_key)
 
 
