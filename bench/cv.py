@@ -77,6 +77,7 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     # name/side swaps, marker dropout, 6 epochs
     "pair-aware": {},
     "pair-aware-4ep": {"num_epochs": 4},
+    "pair-aware-8ep": {"num_epochs": 8},
     "pair-aware-lr5e-5": {"learning_rate": 5e-5},
     "pairs-x2": {"dataset_weights": {"seed_sample": 2.0, "pair_contrast": 2.0}},
     # today's champion recipe on the same pool: sentence head, no pair-contrast rows
@@ -109,6 +110,7 @@ DESCRIPTIONS = {
     "pair-aware": "entity-start head, pair-contrast data, name and side swaps, marker "
     "dropout, 6 epochs at 8e-5",
     "pair-aware-4ep": "the same, 4 epochs",
+    "pair-aware-8ep": "the same, 8 epochs",
     "pair-aware-lr5e-5": "the same at learning rate 5e-5",
     "pairs-x2": "the same with pair-contrast rows at loss weight 2",
     "sentence-head": "the earlier recipe: sentence (CLS) head, news rows only, no "

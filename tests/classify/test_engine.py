@@ -102,3 +102,18 @@ def test_load_errors_are_one_line_messages(tmp_path: Path):
     )
     with pytest.raises(ModelLoadError, match=r"missing field\(s\) max_length"):
         RelationModel.load(broken, precision="fp32")
+
+
+def test_serving_threads_sleep_between_batches_unless_told_to_spin():
+    """A served model shares the cores with extraction and the HTTP server: its idle
+    onnxruntime threads must not spin-wait (``serve_thread_spinning`` turns it back on)."""
+
+    def spinning(model: RelationModel) -> str:
+        options = model.backend.session.get_session_options()
+        try:
+            return options.get_session_config_entry("session.intra_op.allow_spinning")
+        except RuntimeError:  # never set: onnxruntime's default, spinning
+            return "default"
+
+    assert spinning(RelationModel.load(tiny_package(), spin=False)) == "0"
+    assert spinning(RelationModel.load(tiny_package())) == "default"
