@@ -272,7 +272,9 @@ def render_card(
         "- Direction (A→B vs B→A) is not predicted; the label is the relation in the sentence.",
         "- The pair-contrast set was written and labelled by one engineer (no second "
         "annotator); its held-out 30% is the only pair-level gate.",
-        "- Calibration is fitted on the validation split; re-check ECE on new sources.",
+        "- Calibration: a refit (the full and thorough presets) uses the temperature fitted on "
+        "its recipe's cross-validated out-of-fold news logits, other runs fit it on their "
+        "validation split; re-check ECE on new sources.",
         "",
         "## Sources",
         *[f"- {CITATIONS.get(s, s)}" for s in data],
