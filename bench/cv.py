@@ -377,9 +377,9 @@ def write_estimate(
             "measured": dt.date.today().isoformat(),
         }
     for name, entry in candidates.items():  # a preset's run card finds its candidate's row
-        overrides = dict(CANDIDATES.get(name, {"ensemble_seeds": ()}))
-        if "ensemble_seeds" in overrides:
-            entry.pop("recipe", None)  # several models: no single run follows it
+        overrides = CANDIDATES.get(name)
+        if overrides is None or "ensemble_seeds" in overrides:
+            entry.pop("recipe", None)  # several models (or unknown): no single run follows it
         else:
             entry["recipe"] = recipe_params(replace(base, **overrides).to_params())
     if opts.chosen not in candidates:
