@@ -81,7 +81,8 @@ def test_a_thorough_run_card_names_its_candidate_and_its_temperature_is_the_meas
     estimate = load_cv_estimate()
     thorough = TrainingArguments.thorough()
     measured = estimate["candidates"]["distilled-3"]
-    assert thorough.temperature == pytest.approx(measured["oof_temperature"], abs=5e-3)
+    assert thorough.student_temperature == pytest.approx(measured["oof_temperature"], abs=5e-3)
+    assert thorough.temperature == TrainingArguments().temperature  # teachers as measured
     card = render_card(
         name="m", kind="transformer", params=thorough.to_params(), data={}, reports=[],
         gate=None, temperature=1.0, train_seconds=1.0, cv=estimate,

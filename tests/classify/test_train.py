@@ -277,11 +277,12 @@ def test_distillation_trains_teachers_then_a_student_that_follows_them(tmp_path:
         return real(*args, **kwargs)
 
     monkeypatch.setattr(tr, "train_transformer", spy)
-    args = short_run(max_steps=2, distill_seeds=(1, 2))
+    args = short_run(max_steps=2, distill_seeds=(1, 2), temperature=1.5, student_temperature=2.5)
     model = tr.train_model(synthetic(32), synthetic(16, seed=1), args, tmp_path / "s")
     assert len(taught) == 1 and taught[0].shape == (1, 3)  # two teachers, one student
     assert taught[0].sum() == pytest.approx(1.0, abs=1e-5)
     assert model.history and (tmp_path / "s" / "relwatch.json").is_file()
+    assert model.temperature == pytest.approx(2.5)  # the student's own calibration
 
 
 def test_the_thorough_preset_is_the_default_recipe_distilled_from_three_seeds():
@@ -296,4 +297,8 @@ def test_the_thorough_preset_is_the_default_recipe_distilled_from_three_seeds():
     assert args.profile == "thorough" and args.num_epochs == 3
     plain = TrainingArguments()
     differs = {k for k, v in args.to_params().items() if plain.to_params()[k] != v}
-    assert differs == {"distill_seeds", "temperature", "time_budget_s", "profile", "num_epochs"}
+    assert differs == {
+        "distill_seeds", "student_temperature", "time_budget_s", "profile", "num_epochs"
+    }  # fmt: skip
+    custom = training_arguments(parse_params("train", {"thorough": True, "datasets": ["x"]}))
+    assert custom.temperature is None and custom.student_temperature is None  # both fitted

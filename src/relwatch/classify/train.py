@@ -178,6 +178,10 @@ class TrainingArguments:
     ``distilled-3``)."""
     distill_alpha: float = 0.5
     """Share of the loss that follows the teachers (the rest follows the labels)."""
+    student_temperature: float | None = None
+    """Fixed temperature of a distilled student; the teachers keep ``temperature``, so their
+    soft targets are those of the recipe they were cross-validated as. ``None``: the student
+    uses ``temperature`` too."""
     class_balanced_sampling: bool = False
     """Instead of weighting the loss, draw each epoch's rows with replacement so that every
     class is drawn equally often (rows within a class in proportion to their dataset
@@ -268,7 +272,7 @@ class TrainingArguments:
         why it is a preset, not the default."""
         base: dict[str, Any] = {
             "distill_seeds": THOROUGH_SEEDS,
-            "temperature": THOROUGH_TEMPERATURE,
+            "student_temperature": THOROUGH_TEMPERATURE,
             "time_budget_s": 3600.0,
             "profile": "thorough",
         }
@@ -939,7 +943,12 @@ def train_distilled(
         teacher = train_seed_ensemble(
             train, validation, args, args.distill_seeds, Path(tmp), progress
         )
-        return train_transformer(train, validation, args, out_dir, progress, teacher=teacher)
+        student = (
+            args
+            if args.student_temperature is None
+            else replace(args, temperature=args.student_temperature)
+        )
+        return train_transformer(train, validation, student, out_dir, progress, teacher=teacher)
 
 
 def train_seed_ensemble(

@@ -101,7 +101,7 @@ def training_arguments(params: TrainParams) -> Any:
         overrides["datasets"] = tuple(params.datasets)
         # Not the cross-validated recipe: the validation split chooses the checkpoint and
         # fits the temperature, as it must for a mix nobody cross-validated.
-        overrides.update(refit=False, temperature=None)
+        overrides.update(refit=False, temperature=None, student_temperature=None)
     if params.epochs is not None:
         overrides["num_epochs"] = params.epochs
     if params.max_length is not None:
