@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import tempfile
 import time
@@ -103,6 +104,9 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     "distilled-3": {"distill_seeds": (42, 7, 2026)},
     # equal classes by drawing rows, not by weighting the loss
     "balanced-sampling": {"class_balanced_sampling": True},
+    # SetFit-style contrastive tuning of the body first (one positive and one negative
+    # partner per row), then the usual fine-tune
+    "setfit-body": {"contrastive_iterations": 1},
     "tfidf": {"model": "tfidf"},
     "no-market-news": {"datasets": ("conflibert", "seed_sample", "pair_contrast")},
 }
@@ -126,10 +130,18 @@ DESCRIPTIONS = {
     "default recipe (distill_alpha 0.5; four trainings)",
     "balanced-sampling": "pair-aware with each epoch's rows drawn so the classes come equally "
     "often, instead of a class-weighted loss",
+    "setfit-body": "pair-aware after a SetFit-style contrastive epoch on the encoder (one "
+    "same-label and one other-label partner per row, half of those from the row's own sentence "
+    "where it has one; cosine loss at 2e-5)",
     "llrd": "pair-aware with layer-wise learning-rate decay 0.8 (embeddings at 0.26x), "
     "base rate 1.2e-4, warmup 10%",
 }
 ESTIMATE = ROOT / "src" / "relwatch" / "classify" / "data" / "cv_estimate.json"
+PROTOCOL = (
+    "stratified (by label), sentence-grouped k-fold per source on the rows outside the gate "
+    "(bench/cv.py), repeated with reshuffled folds; each candidate's folds x repeats is in "
+    "its row; fixed schedule, no early stopping; mean ± std over every held-out fold."
+)
 
 
 def folds_of(rows: Sequence[Example], k: int, seed: int) -> list[list[int]]:
@@ -248,6 +260,7 @@ def run_candidate(
         for s, folds in figures.items()
     }
     return {
+        "design": f"{k}x{repeats}",
         "summary": summary,
         "folds": figures,
         "oof_temperature": temperature,
@@ -360,22 +373,21 @@ def write_estimate(
 
     from relwatch.classify.card import recipe_params
 
-    protocol = (
-        f"{opts.folds}-fold x {opts.repeats} repeat stratified (by label), sentence-grouped "
-        "k-fold per source on the rows outside the gate (bench/cv.py); fixed schedule, no "
-        "early stopping; mean ± std over folds."
-    )
     old = json.loads(ESTIMATE.read_text("utf-8")) if ESTIMATE.is_file() else {}
-    same = old.get("protocol") == protocol and old.get("pool") == pool
-    candidates = dict(old.get("candidates", {})) if same else {}
+    candidates = dict(old.get("candidates", {})) if old.get("pool") == pool else {}
     for name, result in results.items():
         candidates[name] = {
             "description": DESCRIPTIONS[name],
             "summary": result["summary"],
             "oof_temperature": result["oof_temperature"],
             "fold_seconds": result["fold_seconds"],
+            "folds": result.get("design") or f"{opts.folds}x{opts.repeats}",
             "measured": dt.date.today().isoformat(),
         }
+    legacy = re.match(r"(\d+)-fold x (\d+) repeat", old.get("protocol", ""))
+    for entry in candidates.values():  # rows stored when one design held for every row
+        if legacy and "folds" not in entry:
+            entry["folds"] = f"{legacy.group(1)}x{legacy.group(2)}"
     for name, entry in candidates.items():  # a preset's run card finds its candidate's row
         overrides = CANDIDATES.get(name)
         if overrides is None or "ensemble_seeds" in overrides:
@@ -388,7 +400,7 @@ def write_estimate(
     overrides.pop("ensemble_seeds", None)
     chosen_args = replace(base, **overrides)
     estimate = {
-        "protocol": protocol,
+        "protocol": PROTOCOL,
         "pool": pool,
         "chosen": opts.chosen,
         "recipe": recipe_params(chosen_args.to_params()),

@@ -39,6 +39,9 @@ RECIPE_KEYS = (
     "num_epochs",
     "class_weights",
     "class_balanced_sampling",
+    "contrastive_iterations",
+    "contrastive_learning_rate",
+    "contrastive_batch_size",
     "distill_seeds",
     "distill_alpha",
     "split_seed",
@@ -127,8 +130,8 @@ def _cv_section(cv: Mapping[str, Any], params: Mapping[str, Any]) -> list[str]:
         + ", ".join(f"{k} {v}" for k, v in cv.get("pool", {}).items())
         + f". Temperature fitted on the out-of-fold news logits: {cv.get('temperature', '-')}.",
         "",
-        "| candidate | " + " | ".join(title for _, _, title in CV_COLUMNS) + " |",
-        "|---|" + "---:|" * len(CV_COLUMNS),
+        "| candidate | folds × repeats | " + " | ".join(title for _, _, title in CV_COLUMNS) + " |",
+        "|---|---|" + "---:|" * len(CV_COLUMNS),
     ]
 
     def cell(summary: Mapping[str, Any], source: str, key: str) -> str:
@@ -139,7 +142,8 @@ def _cv_section(cv: Mapping[str, Any], params: Mapping[str, Any]) -> list[str]:
         summary = candidate["summary"]
         cells = " | ".join(cell(summary, s, k) for s, k, _ in CV_COLUMNS)
         label = f"**{name}** (chosen)" if name == chosen else name
-        lines.append(f"| {label} | {cells} |")
+        design = str(candidate.get("folds", "-")).replace("x", " × ")
+        lines.append(f"| {label} | {design} | {cells} |")
     lines += ["", "Not chosen:"]
     best = cv["candidates"][chosen]["summary"]
     for name, candidate in cv["candidates"].items():

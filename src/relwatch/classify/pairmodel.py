@@ -107,6 +107,15 @@ class PairClassifier(nn.Module):
         attention_mask: torch.Tensor,
         token_type_ids: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        return self.head(self.features(input_ids, attention_mask, token_type_ids))
+
+    def features(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """What the head reads: [h(A-marker); h(B-marker); mean(h)]."""
         inputs = {"input_ids": input_ids, "attention_mask": attention_mask}
         if token_type_ids is not None:
             inputs["token_type_ids"] = token_type_ids
@@ -115,7 +124,7 @@ class PairClassifier(nn.Module):
         mean = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
         a = self._side(hidden, input_ids, self.a_ids, self.absent[0])
         b = self._side(hidden, input_ids, self.b_ids, self.absent[1])
-        return self.head(torch.cat([a, b, mean], dim=-1))
+        return torch.cat([a, b, mean], dim=-1)
 
     def head_parameters(self) -> list[nn.Parameter]:
         return [self.absent, *self.head.parameters()]

@@ -188,6 +188,15 @@ class TrainingArguments:
     weight); ``class_weights`` and row weights then leave the loss unweighted
     (``bench/cv.py``, candidate ``balanced-sampling``: no figure better than the weighted
     loss's, news 0.889 vs 0.894)."""
+    contrastive_iterations: int = 0
+    """SetFit-style contrastive tuning of the encoder before the classifier is trained
+    (``contrastive``): per iteration, one same-label and one other-label partner for every
+    row (half of them another pair of the row's own sentence where it has one), cosine
+    loss on what the head reads. 0 is off (``bench/cv.py``, candidate ``setfit-body``)."""
+    contrastive_learning_rate: float = 2e-5
+    """Encoder learning rate of the contrastive stage (SetFit's body default)."""
+    contrastive_batch_size: int = 16
+    """Row pairs per step of the contrastive stage."""
     max_train_examples: int | None = None
     """Cap on the whole training mix (stable choice); ``None`` keeps everything."""
     max_eval_examples: int | None = None
@@ -719,6 +728,20 @@ def train_transformer(
     rows, weights = prepare_training_mix(train, args)
     if not rows:
         raise DataError("no training examples")
+    contrastive: dict[str, float] = {}
+    if args.contrastive_iterations > 0:
+        from relwatch.classify.contrastive import tune_body
+
+        contrastive = tune_body(
+            model,
+            tokenizer,
+            rows,
+            iterations=args.contrastive_iterations,
+            learning_rate=args.contrastive_learning_rate,
+            batch_size=args.contrastive_batch_size,
+            max_length=args.max_length,
+            seed=args.seed,
+        )
     labels = np.array([e.label_id for e in rows])
     soft_targets = teacher([e.model_input() for e in rows]) if teacher is not None else None
     augmentation = args.augmentation()
@@ -907,6 +930,7 @@ def train_transformer(
             "steps": step,
             "best_val_score": best_score,
             "threads": threads,
+            **contrastive,
         },
     )
 
