@@ -343,6 +343,7 @@ def main() -> None:
         ("conflibert", "cvc", "coop-vs-conflict"),
         ("seed_sample", "f1.marked", "seed F1"),
         ("pair_contrast", "f1.marked", "pairs F1"),
+        ("pair_contrast", "contrast_accuracy", "pair-contrast accuracy"),
         ("pair_contrast", "mixed_all_right", "mixed sentences right"),
         ("pair_contrast", "contrast_spread", "spread"),
         ("market_news", "f1.marked", "market-news F1"),

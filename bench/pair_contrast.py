@@ -93,6 +93,7 @@ def main() -> None:
         f"reporter pairs neutral (n={reporter.sum()})",
         "coop-vs-conflict",
         "spread",
+        "pair-contrast accuracy",
         "mixed all right",
     )
     for column in columns:
@@ -114,6 +115,8 @@ def main() -> None:
             f"{(pred[reporter] == neutral).mean():.3f}",
             f"{coop_conflict_accuracy(gold, probs):.3f}",
             f"{contrast.get('contrast_spread', 0.0):.3f}",
+            f"{contrast.get('contrast_accuracy', 0.0):.3f} "
+            f"of {contrast.get('differing_sentences', 0):.0f}",
             f"{contrast.get('mixed_all_right', 0.0):.3f} "
             f"of {contrast.get('mixed_sentences', 0):.0f}",
         )

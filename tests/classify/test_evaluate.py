@@ -110,10 +110,14 @@ def test_contrast_metrics_see_whether_the_pairs_of_one_sentence_differ():
     metrics = contrast_metrics(groups, gold, blind)
     assert metrics["contrast_sentences"] == 2 and metrics["contrast_spread"] == 0.0
     assert metrics["mixed_sentences"] == 1 and metrics["mixed_all_right"] == 0.0
+    assert metrics["differing_sentences"] == 1 and metrics["contrast_accuracy"] == 0.0
     aware = np.array(
         [[0.1, 0.1, 0.8], [0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.2, 0.7, 0.1], [0.9, 0.05, 0.05]]
     )
     metrics = contrast_metrics(groups, gold, aware)
     assert metrics["mixed_all_right"] == 1.0
+    assert metrics["contrast_accuracy"] == 1.0
+    aware[1] = [0.3, 0.2, 0.5]  # the conflicting pair read as cooperation: s1 is wrong
+    assert contrast_metrics(groups, gold, aware)["contrast_accuracy"] == 0.0
     assert metrics["contrast_spread"] == pytest.approx((0.7 + 0.1) / 2)
     assert contrast_metrics(["a", "b"], [0, 1], aware[:2]) == {}

@@ -54,6 +54,7 @@ CV_COLUMNS = (
     ("conflibert", "f1.bare", "bare"),
     ("conflibert", "cvc", "coop-vs-conflict"),
     ("pair_contrast", "f1.marked", "pair-contrast F1"),
+    ("pair_contrast", "contrast_accuracy", "pair-contrast accuracy"),
     ("pair_contrast", "mixed_all_right", "mixed sentences right"),
     ("pair_contrast", "contrast_spread", "spread"),
     ("market_news", "f1.marked", "market-news F1"),
@@ -243,17 +244,23 @@ def render_card(
     if contrast:
         lines += [
             "Pair-level figures on sentences with several labelled pairs: the probability "
-            "spread between a sentence's pairs (0 for a model that ignores the markers) and, "
-            "for sentences holding both a cooperating and a conflicting pair, the share in "
-            "which every such pair is on the right side.",
+            "spread between a sentence's pairs (0 for a model that ignores the markers); for "
+            "sentences whose pairs carry different labels, the share in which every pair gets "
+            "its own right label (pair-contrast accuracy); for sentences holding both a "
+            "cooperating and a conflicting pair, the share in which every such pair is on the "
+            "right side.",
             "",
-            "| set | source | sentences | spread | mixed sentences | all on the right side |",
-            "|---|---|---:|---:|---:|---:|",
+            "| set | source | sentences | spread | differing | pair-contrast accuracy "
+            "| mixed sentences | all on the right side |",
+            "|---|---|---:|---:|---:|---:|---:|---:|",
         ]
         for name, source, figures in contrast:
             lines.append(
                 f"| {name} | {source} | {figures['contrast_sentences']:.0f} | "
-                f"{figures['contrast_spread']:.3f} | {figures.get('mixed_sentences', 0):.0f} | "
+                f"{figures['contrast_spread']:.3f} | "
+                f"{figures.get('differing_sentences', 0):.0f} | "
+                f"{_fmt(figures.get('contrast_accuracy'))} | "
+                f"{figures.get('mixed_sentences', 0):.0f} | "
                 f"{_fmt(figures.get('mixed_all_right'))} |"
             )
         lines.append("")

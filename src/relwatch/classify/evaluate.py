@@ -178,13 +178,16 @@ def contrast_metrics(
     - ``mixed_sentences`` / ``mixed_all_right``: sentences holding both a cooperating and a
       conflicting pair, and the share of them where *every* polar pair is on the right
       side (P(cooperation) vs P(conflict), as in coop-vs-conflict accuracy).
+    - ``differing_sentences`` / ``contrast_accuracy``: sentences whose pairs do not all
+      share one label, and the share of them where *every* pair gets its own right label
+      (pair-contrast accuracy: 0 for a model that ignores which pair is marked).
 
     Empty when no sentence has two pairs.
     """
     y = np.asarray(y_true, dtype=int)
     probs = np.asarray(probs, dtype=float)
     keys = np.asarray(groups)
-    spreads, mixed_right = [], []
+    spreads, mixed_right, differing_right = [], [], []
     for key in dict.fromkeys(keys.tolist()):
         rows = np.flatnonzero(keys == key)
         if len(rows) < 2:
@@ -192,6 +195,8 @@ def contrast_metrics(
         p = probs[rows]
         spreads.append(float((p.max(axis=0) - p.min(axis=0)).max()))
         gold = y[rows]
+        if len(set(gold.tolist())) > 1:
+            differing_right.append(bool((p.argmax(axis=1) == gold).all()))
         if (gold == CONFLICT).any() and (gold == COOPERATION).any():
             polar = (gold == CONFLICT) | (gold == COOPERATION)
             side = np.where(p[:, COOPERATION] >= p[:, CONFLICT], COOPERATION, CONFLICT)
@@ -199,6 +204,9 @@ def contrast_metrics(
     if not spreads:
         return {}
     out = {"contrast_sentences": float(len(spreads)), "contrast_spread": float(np.mean(spreads))}
+    if differing_right:
+        out["differing_sentences"] = float(len(differing_right))
+        out["contrast_accuracy"] = float(np.mean(differing_right))
     if mixed_right:
         out["mixed_sentences"] = float(len(mixed_right))
         out["mixed_all_right"] = float(np.mean(mixed_right))
