@@ -76,13 +76,13 @@ def test_a_thorough_run_card_names_its_candidate_and_its_temperature_is_the_meas
     """--thorough is the distilled-3 candidate: its card points at that row, and the preset's
     fixed temperature is the one fitted on that candidate's out-of-fold logits."""
     from relwatch.classify.card import load_cv_estimate
-    from relwatch.classify.train import TrainingArguments
+    from relwatch.classify.train import THOROUGH_TEACHER_TEMPERATURE, TrainingArguments
 
     estimate = load_cv_estimate()
     thorough = TrainingArguments.thorough()
     measured = estimate["candidates"]["distilled-3"]
     assert thorough.student_temperature == pytest.approx(measured["oof_temperature"], abs=5e-3)
-    assert thorough.temperature == TrainingArguments().temperature  # teachers as measured
+    assert thorough.temperature == THOROUGH_TEACHER_TEMPERATURE  # teachers as measured
     card = render_card(
         name="m", kind="transformer", params=thorough.to_params(), data={}, reports=[],
         gate=None, temperature=1.0, train_seconds=1.0, cv=estimate,

@@ -287,7 +287,8 @@ def test_distillation_trains_teachers_then_a_student_that_follows_them(tmp_path:
 
 def test_the_thorough_preset_is_the_default_recipe_distilled_from_three_seeds():
     """``relwatch train --thorough`` and a thorough train job get the same arguments: the
-    default recipe plus the distillation seeds, with the caller's overrides kept."""
+    default recipe plus the distillation seeds and the temperatures distilled-3 was
+    cross-validated with, with the caller's overrides kept."""
     from relwatch.classify.train import THOROUGH_SEEDS, TrainingArguments
     from relwatch.flows.jobs import training_arguments
     from relwatch.flows.params import parse_params
@@ -298,7 +299,32 @@ def test_the_thorough_preset_is_the_default_recipe_distilled_from_three_seeds():
     plain = TrainingArguments()
     differs = {k for k, v in args.to_params().items() if plain.to_params()[k] != v}
     assert differs == {
-        "distill_seeds", "student_temperature", "time_budget_s", "profile", "num_epochs"
+        "distill_seeds", "temperature", "student_temperature", "time_budget_s", "profile",
+        "num_epochs",
     }  # fmt: skip
     custom = training_arguments(parse_params("train", {"thorough": True, "datasets": ["x"]}))
     assert custom.temperature is None and custom.student_temperature is None  # both fitted
+
+
+def test_a_temperature_fitted_on_calibrated_scores_is_turned_into_the_recipes_own():
+    """Out-of-fold log-probabilities of models that already score at 1.5: the temperature for
+    the raw logits is the fit on them times 1.5, the same as a fit on the raw logits."""
+    rng = np.random.default_rng(0)
+    logits = rng.normal(0, 4, size=(3000, 3))
+    z = logits / 3.0
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    labels = np.array([rng.choice(3, p=row) for row in p])
+    scored = logits / 1.5
+    log_probs = scored - np.log(np.exp(scored).sum(axis=1, keepdims=True))
+    direct = tr.fit_temperature(logits, labels)
+    assert direct == pytest.approx(3.0, rel=0.1)
+    assert tr.recipe_temperature(log_probs, labels, 1.5) == pytest.approx(direct, rel=0.02)
+    assert tr.fit_temperature(log_probs, labels) == pytest.approx(direct / 1.5, rel=0.02)
+
+
+def test_scoring_temperature_is_the_students_for_a_distilled_recipe():
+    assert tr.TrainingArguments().scoring_temperature() == tr.TrainingArguments().temperature
+    thorough = tr.TrainingArguments.thorough()
+    assert thorough.scoring_temperature() == tr.THOROUGH_TEMPERATURE
+    assert tr.TrainingArguments(temperature=None).scoring_temperature() == 1.0
