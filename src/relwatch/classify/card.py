@@ -129,7 +129,8 @@ def _cv_section(cv: Mapping[str, Any], params: Mapping[str, Any]) -> list[str]:
     lines += [
         f"Protocol: {cv['protocol']} Pool: "
         + ", ".join(f"{k} {v}" for k, v in cv.get("pool", {}).items())
-        + f". Temperature fitted on the out-of-fold news logits: {cv.get('temperature', '-')}.",
+        + ". Temperature fitted on the out-of-fold news logits: "
+        + (f"{cv['temperature']:.3f}." if cv.get("temperature") is not None else "-."),
         "",
         "| candidate | folds × repeats | " + " | ".join(title for _, _, title in CV_COLUMNS) + " |",
         "|---|---|" + "---:|" * len(CV_COLUMNS),
