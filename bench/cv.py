@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import tempfile
 import time
@@ -398,10 +397,6 @@ def write_estimate(
             "folds": result.get("design") or f"{opts.folds}x{opts.repeats}",
             "measured": dt.date.today().isoformat(),
         }
-    legacy = re.match(r"(\d+)-fold x (\d+) repeat", old.get("protocol", ""))
-    for entry in candidates.values():  # rows stored when one design held for every row
-        if legacy and "folds" not in entry:
-            entry["folds"] = f"{legacy.group(1)}x{legacy.group(2)}"
     for name, entry in candidates.items():  # a preset's run card finds its candidate's row
         overrides = CANDIDATES.get(name)
         if overrides is None or "ensemble_seeds" in overrides:
