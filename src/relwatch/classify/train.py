@@ -296,12 +296,17 @@ class TrainingArguments:
         base.update(overrides)
         return cls(**base)
 
+    def student(self) -> TrainingArguments:
+        """The arguments a distilled student trains with: its own temperature where set."""
+        if self.student_temperature is None:
+            return self
+        return replace(self, temperature=self.student_temperature)
+
     def scoring_temperature(self) -> float:
         """The temperature a model trained without validation rows (a refit, a
-        cross-validation fold) scores with: the student's where one is set."""
-        if self.distill_seeds and self.student_temperature is not None:
-            return float(self.student_temperature)
-        return float(self.temperature or 1.0)
+        cross-validation fold) scores with: the student's for a distilled recipe."""
+        served = self.student() if self.distill_seeds else self
+        return float(served.temperature or 1.0)
 
     def to_params(self) -> dict[str, Any]:
         """Flat, MLflow-friendly parameters."""
@@ -422,7 +427,7 @@ def recipe_temperature(
     divided by ``scored_at`` (one value, or one per row): log_softmax(z / t) * t is z up
     to a constant per row, so the fit is on the raw logits (``bench/cv.py``'s out-of-fold
     fit, whose fold models score at the recipe's temperature of their day)."""
-    scale = np.broadcast_to(np.asarray(scored_at, dtype=float).reshape(-1, 1), (len(labels), 1))
+    scale = np.reshape(np.asarray(scored_at, dtype=float), (-1, 1))
     return fit_temperature(np.asarray(log_probs) * scale, labels)
 
 
@@ -993,12 +998,9 @@ def train_distilled(
         teacher = train_seed_ensemble(
             train, validation, args, args.distill_seeds, Path(tmp), progress
         )
-        student = (
-            args
-            if args.student_temperature is None
-            else replace(args, temperature=args.student_temperature)
+        return train_transformer(
+            train, validation, args.student(), out_dir, progress, teacher=teacher
         )
-        return train_transformer(train, validation, student, out_dir, progress, teacher=teacher)
 
 
 def train_seed_ensemble(
