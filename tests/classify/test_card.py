@@ -110,3 +110,34 @@ def test_train_help_names_every_set_and_the_real_defaults():
     assert f"default: {', '.join(DEFAULT_DATASETS)} (" in DATASET_HELP
     assert f"(--quick: {', '.join(QUICK_DATASETS)})" in DATASET_HELP
     assert TrainingArguments.quick().datasets == QUICK_DATASETS
+
+
+def test_the_served_recipes_estimate_heads_the_table_and_gives_the_temperature():
+    """An estimate on more folds than the comparison is the chosen recipe's first row."""
+    from relwatch.classify.card import render_card
+
+    def summary(news: float) -> dict:
+        return {"conflibert": {"f1.marked": [news, 0.01]}}
+
+    cv = {
+        "protocol": "p.",
+        "pool": {"conflibert": 10},
+        "chosen": "a",
+        "recipe": {},
+        "temperature": 2.0,
+        "candidates": {
+            "a": {"summary": summary(0.89), "folds": "3x2", "description": "A"},
+            "b": {"summary": summary(0.85), "folds": "3x2", "description": "B"},
+        },
+        "estimate": {"candidate": "a", "summary": summary(0.91), "folds": "5x2"},
+    }
+    card = render_card(
+        name="m", kind="transformer", params={}, data={}, reports=[], gate=None,
+        temperature=1.0, train_seconds=1.0, cv=cv,
+    )  # fmt: skip
+    lines = card.splitlines()
+    rows = lines[lines.index(next(x for x in lines if x.startswith("| candidate |"))) + 2 :]
+    assert rows[0].startswith("| **a** (chosen): estimate | 5 × 2 | 0.910 ± 0.010")
+    assert rows[1].startswith("| **a** (chosen) | 3 × 2 | 0.890")
+    assert "trains on 80% of the pool" in card and "Temperature fitted on" in card
+    assert "- b: B — worse on conflibert F1 marked 0.850 vs 0.890" in card

@@ -126,6 +126,16 @@ def _cv_section(cv: Mapping[str, Any], params: Mapping[str, Any]) -> list[str]:
             "the figures below describe the cross-validated recipe, not this model.",
             "",
         ]
+    served = cv.get("estimate")
+    if served:
+        k = int(str(served["folds"]).split("x")[0])
+        lines += [
+            f"The chosen recipe's estimate (first row) is measured on {k} folds, so that each "
+            f"fold model trains on {(k - 1) / k:.0%} of the pool, nearer the refit (which trains "
+            "on all of it) than the comparison of candidates below; its out-of-fold temperature "
+            "is the recipe's.",
+            "",
+        ]
     lines += [
         f"Protocol: {cv['protocol']} Pool: "
         + ", ".join(f"{k} {v}" for k, v in cv.get("pool", {}).items())
@@ -140,10 +150,11 @@ def _cv_section(cv: Mapping[str, Any], params: Mapping[str, Any]) -> list[str]:
         value = summary.get(source, {}).get(key)
         return "–" if value is None else f"{value[0]:.3f} ± {value[1]:.3f}"
 
-    for name, candidate in cv["candidates"].items():
+    rows = [(f"**{chosen}** (chosen): estimate", served)] if served else []
+    for name, candidate in [*rows, *cv["candidates"].items()]:
         summary = candidate["summary"]
         cells = " | ".join(cell(summary, s, k) for s, k, _ in CV_COLUMNS)
-        label = f"**{name}** (chosen)" if name == chosen else name
+        label = name if candidate is served else f"**{name}** (chosen)" if name == chosen else name
         design = str(candidate.get("folds", "-")).replace("x", " × ")
         lines.append(f"| {label} | {design} | {cells} |")
     lines += ["", "Not chosen:"]
