@@ -63,7 +63,6 @@ def figures(rows: list[dict], probs: np.ndarray) -> dict[str, float]:
         ),
         "reversal_neutral": float((pick[kind == "reversal"] == neutral).mean()),
         "both_right": float(np.mean([all(v) for v in both.values()])),
-        "pairs": float(len(both)),
     }
 
 

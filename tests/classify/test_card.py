@@ -112,7 +112,7 @@ def test_train_help_names_every_set_and_the_real_defaults():
     assert TrainingArguments.quick().datasets == QUICK_DATASETS
 
 
-def test_the_served_recipes_estimate_heads_the_table_and_gives_the_temperature():
+def test_the_served_recipes_estimate_heads_the_table():
     """An estimate on more folds than the comparison is the chosen recipe's first row."""
     from relwatch.classify.card import render_card
 

@@ -151,10 +151,10 @@ def _cv_section(cv: Mapping[str, Any], params: Mapping[str, Any]) -> list[str]:
         return "–" if value is None else f"{value[0]:.3f} ± {value[1]:.3f}"
 
     rows = [(f"**{chosen}** (chosen): estimate", served)] if served else []
-    for name, candidate in [*rows, *cv["candidates"].items()]:
+    rows += [(f"**{n}** (chosen)" if n == chosen else n, c) for n, c in cv["candidates"].items()]
+    for label, candidate in rows:
         summary = candidate["summary"]
         cells = " | ".join(cell(summary, s, k) for s, k, _ in CV_COLUMNS)
-        label = name if candidate is served else f"**{name}** (chosen)" if name == chosen else name
         design = str(candidate.get("folds", "-")).replace("x", " × ")
         lines.append(f"| {label} | {design} | {cells} |")
     lines += ["", "Not chosen:"]
