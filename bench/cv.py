@@ -415,11 +415,10 @@ def write_estimate(
             "folds": result.get("design") or f"{opts.folds}x{opts.repeats}",
             "measured": dt.date.today().isoformat(),
         }
-        if opts.estimate:
-            if name == opts.chosen:
-                served = {"candidate": name, **row}
-        else:
+        if not opts.estimate:
             candidates[name] = row
+        elif name == opts.chosen:
+            served = {"candidate": name, **row}
     for name, entry in candidates.items():  # a preset's run card finds its candidate's row
         overrides = CANDIDATES.get(name)
         if overrides is None or "ensemble_seeds" in overrides:
