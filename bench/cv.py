@@ -67,6 +67,9 @@ from relwatch.classify.train import (  # noqa: E402
 from relwatch.core.config import get_settings  # noqa: E402
 
 POOL = ("conflibert", "seed_sample", "pair_contrast", "market_news")
+# Bundled training-only sets (no held-out split): a fold whose recipe names one trains on all
+# of it, so the scored folds stay the pool's.
+TRAIN_ONLY = ("undoings",)
 PAIRED = ("pair_contrast", "market_news")
 NEWS = ("conflibert", "seed_sample")
 NO_AUGMENTATION = {
@@ -75,16 +78,20 @@ NO_AUGMENTATION = {
     "one_side_markers": 0.0,
     "bare_markers": 0.0,
 }
-# Candidates measured against the 6-epoch recipe name their epochs, so that a change of the
-# defaults never changes what a stored row describes.
-SIX = {"num_epochs": 6}
+# Candidates name their epochs and training sets, so that a change of the defaults never
+# changes what a stored row describes.
+MIX = {
+    "datasets": ("conflibert", "seed_sample", "pair_contrast", "market_news", "directed_contrast")
+}
+SIX = {**MIX, "num_epochs": 6}
 CANDIDATES: dict[str, dict[str, Any]] = {
     # entity-start head, pair-contrast data, name/side swaps, marker dropout, 6 epochs
     "pair-aware": SIX,
-    "pair-aware-4ep": {"num_epochs": 4},
-    # the default recipe (TrainingArguments()): the same, 8 epochs
-    "pair-aware-8ep": {"num_epochs": 8},
-    "pair-aware-10ep": {"num_epochs": 10},
+    "pair-aware-4ep": {**MIX, "num_epochs": 4},
+    "pair-aware-8ep": {**MIX, "num_epochs": 8},
+    "pair-aware-10ep": {**MIX, "num_epochs": 10},
+    # 8 epochs with relwatch's undoing and withdrawal sentences added
+    "undoings-8ep": {"datasets": (*MIX["datasets"], "undoings"), "num_epochs": 8},
     "pair-aware-lr5e-5": {**SIX, "learning_rate": 5e-5},
     "pairs-x2": {**SIX, "dataset_weights": {"seed_sample": 2.0, "pair_contrast": 2.0}},
     # the first released recipe on the same pool: sentence head, no pair-contrast rows
@@ -118,17 +125,19 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     # SetFit-style contrastive tuning of the body first (one positive and one negative
     # partner per row), then the usual fine-tune
     "setfit-body": {**SIX, "contrastive_iterations": 1},
-    "tfidf": {"model": "tfidf"},
+    "tfidf": {**MIX, "model": "tfidf"},
     "no-market-news": {**SIX, "datasets": ("conflibert", "seed_sample", "pair_contrast")},
 }
 DESCRIPTIONS = {
     "pair-aware": "entity-start head, pair-contrast data, name and side swaps, marker "
     "dropout, 6 epochs at 8e-5",
-    "pair-aware-4ep": "the same, 4 epochs",
-    "pair-aware-8ep": "the same, 8 epochs (the default recipe)",
-    "pair-aware-10ep": "the same, 10 epochs",
-    "pair-aware-lr5e-5": "the same at learning rate 5e-5",
-    "pairs-x2": "the same with pair-contrast rows at loss weight 2",
+    "pair-aware-4ep": "pair-aware, 4 epochs",
+    "pair-aware-8ep": "pair-aware, 8 epochs",
+    "pair-aware-10ep": "pair-aware, 10 epochs",
+    "undoings-8ep": "pair-aware, 8 epochs, with relwatch's undoing and withdrawal sentences "
+    "(lifted sanctions, withdrawn troops: cooperation; severed ties, quit accords: conflict)",
+    "pair-aware-lr5e-5": "pair-aware at learning rate 5e-5",
+    "pairs-x2": "pair-aware with pair-contrast rows at loss weight 2",
     "sentence-head": "the earlier recipe: sentence (CLS) head, news rows only, no "
     "augmentation, 4 epochs",
     "no-market-news": "pair-aware without the market-news sentences",
@@ -193,11 +202,13 @@ def run_candidate(
     repeats: int,
     state: Path | None = None,
     seeds: Sequence[int] | None = None,
+    train_only: dict[str, list[Example]] | None = None,
 ) -> dict[str, Any]:
     """Train and score every fold; with ``state``, each finished fold is saved there and a
     rerun resumes after the last one (a fold on two busy cores takes up to half an hour).
     With ``seeds``, each fold trains one model per training seed and scores their mean
-    probabilities (the folds stay those of ``args.seed``)."""
+    probabilities (the folds stay those of ``args.seed``). ``train_only`` sets the recipe
+    names are added whole to every fold's training rows."""
     figures: dict[str, list[dict[str, Any]]] = {s: [] for s in pool}
     oof_logp, oof_gold, oof_scale = [], [], []
     seconds = []
@@ -224,7 +235,7 @@ def run_candidate(
                 if s in args.datasets
                 for i, e in enumerate(rows)
                 if i not in held[s]
-            ]
+            ] + [e for s, rows in (train_only or {}).items() if s in args.datasets for e in rows]
             started = time.perf_counter()
             with tempfile.TemporaryDirectory(prefix="relwatch-cv-") as tmp:
                 if seeds:
@@ -329,10 +340,12 @@ def main() -> None:
             test=base.test_fraction,
         )
         pool[name] = parts["train"] + parts["validation"]  # never the gate (test split)
+    train_only = {name: load_any(name, data_dir).examples for name in TRAIN_ONLY}
     console.print(
         "pool (gate excluded): "
         + ", ".join(f"{s} {len(rows)}" for s, rows in pool.items())
-        + f"; {opts.folds} folds x {opts.repeats} repeat(s)"
+        + f"; {opts.folds} folds x {opts.repeats} repeat(s); training only: "
+        + ", ".join(f"{s} {len(rows)}" for s, rows in train_only.items())
     )
     results: dict[str, Any] = (
         json.loads(opts.from_json.read_text("utf-8")) if opts.from_json else {}
@@ -348,7 +361,7 @@ def main() -> None:
         started = time.perf_counter()
         state = opts.json.with_suffix(".folds.json") if opts.json else None
         results[name] = run_candidate(
-            name, args, pool, opts.folds, opts.repeats, state, seeds=seeds
+            name, args, pool, opts.folds, opts.repeats, state, seeds=seeds, train_only=train_only
         )
         results[name]["seconds"] = round(time.perf_counter() - started, 1)
         console.print(f"[bold]{name}[/] done in {results[name]['seconds']:.0f} s")
@@ -403,9 +416,16 @@ def write_estimate(
     old = json.loads(ESTIMATE.read_text("utf-8")) if ESTIMATE.is_file() else {}
     same_pool = old.get("pool") == pool
     candidates = dict(old.get("candidates", {})) if same_pool else {}
+    compared_with = dict(old.get("compared_with", {})) if same_pool else {}
     served = old.get("estimate") if same_pool else None
     if served and served.get("candidate") != opts.chosen:
-        served = None  # an estimate describes one recipe only
+        # A new recipe is chosen: the old estimate stays a row to compare against, and the old
+        # recipe remains the reference of the designs the new one was not measured on.
+        previous = served.pop("candidate")
+        candidates[f"{previous}@{served['folds']}"] = served
+        for name in [n for n in candidates if n.split("@")[0] == previous]:
+            compared_with.setdefault(candidates[name]["folds"].split("x")[0], name)
+        served = None
     for name, result in results.items():
         row = {
             "description": DESCRIPTIONS[name],
@@ -415,12 +435,15 @@ def write_estimate(
             "folds": result.get("design") or f"{opts.folds}x{opts.repeats}",
             "measured": dt.date.today().isoformat(),
         }
-        if not opts.estimate:
-            candidates[name] = row
-        elif name == opts.chosen:
+        same = name not in candidates or candidates[name]["folds"] == row["folds"]
+        if opts.estimate and name == opts.chosen:
             served = {"candidate": name, **row}
+            if not same:
+                continue  # its comparison row (another design) stays as it is
+        candidates[name if same else f"{name}@{row['folds']}"] = row
     for name, entry in candidates.items():  # a preset's run card finds its candidate's row
-        overrides = CANDIDATES.get(name)
+        entry["description"] = DESCRIPTIONS.get(name.split("@")[0], entry.get("description"))
+        overrides = CANDIDATES.get(name.split("@")[0])
         if overrides is None or "ensemble_seeds" in overrides:
             entry.pop("recipe", None)  # several models (or unknown): no single run follows it
         else:
@@ -440,6 +463,14 @@ def write_estimate(
     }
     if served:
         estimate["estimate"] = served
+    # Rows are judged against a reference with as many folds (the card's rule): the chosen
+    # recipe where it was measured so, else the recipe it replaced.
+    chosen_folds = {
+        str(row.get("folds")).split("x")[0] for row in (candidates[opts.chosen], served or {})
+    }
+    compared_with = {k: n for k, n in compared_with.items() if k not in chosen_folds}
+    if compared_with:
+        estimate["compared_with"] = compared_with
     ESTIMATE.write_text(json.dumps(estimate, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {ESTIMATE.relative_to(ROOT)} ({len(candidates)} candidates)")
 

@@ -112,9 +112,20 @@ def test_train_help_names_every_set_and_the_real_defaults():
     assert TrainingArguments.quick().datasets == QUICK_DATASETS
 
 
+def _card_and_table_rows(cv: dict) -> tuple[str, list[str]]:
+    """A card rendered from ``cv`` alone, and the lines of its cross-validation table."""
+    from relwatch.classify.card import render_card
+
+    card = render_card(
+        name="m", kind="transformer", params={}, data={}, reports=[], gate=None,
+        temperature=1.0, train_seconds=1.0, cv=cv,
+    )  # fmt: skip
+    lines = card.splitlines()
+    return card, lines[lines.index(next(x for x in lines if x.startswith("| candidate |"))) + 2 :]
+
+
 def test_the_served_recipes_estimate_heads_the_table():
     """An estimate on more folds than the comparison is the chosen recipe's first row."""
-    from relwatch.classify.card import render_card
 
     def summary(news: float) -> dict:
         return {"conflibert": {"f1.marked": [news, 0.01]}}
@@ -131,13 +142,50 @@ def test_the_served_recipes_estimate_heads_the_table():
         },
         "estimate": {"candidate": "a", "summary": summary(0.91), "folds": "5x2"},
     }
-    card = render_card(
-        name="m", kind="transformer", params={}, data={}, reports=[], gate=None,
-        temperature=1.0, train_seconds=1.0, cv=cv,
-    )  # fmt: skip
-    lines = card.splitlines()
-    rows = lines[lines.index(next(x for x in lines if x.startswith("| candidate |"))) + 2 :]
+    card, rows = _card_and_table_rows(cv)
     assert rows[0].startswith("| **a** (chosen): estimate | 5 × 2 | 0.910 ± 0.010")
     assert rows[1].startswith("| **a** (chosen) | 3 × 2 | 0.890")
     assert "trains on 80% of the pool" in card and "Temperature fitted on" in card
-    assert "- b: B — worse on conflibert F1 marked 0.850 vs 0.890" in card
+    assert "- b: B — worse on conflibert F1 marked 0.850 vs 0.890 (against the chosen, both" in card
+
+
+def test_candidates_are_judged_against_a_reference_measured_on_the_same_folds():
+    """A chosen recipe measured only on 5 x 2 is compared with 5 x 2 rows; 3 x 2 rows are
+    compared with the recipe the file names for that design, never across fold sizes."""
+
+    def row(news: float, folds: str, description: str) -> dict:
+        summary = {"conflibert": {"f1.marked": [news, 0.01]}}
+        return {"summary": summary, "folds": folds, "description": description}
+
+    new = row(0.93, "5x2", "N")
+    cv = {
+        "protocol": "p.",
+        "pool": {"conflibert": 10},
+        "chosen": "new",
+        "recipe": {},
+        "temperature": 2.0,
+        "candidates": {
+            "new": new,
+            "old@5x2": row(0.91, "5x2", "O5"),
+            "old": row(0.89, "3x2", "O3"),
+            "b": row(0.85, "3x2", "B"),
+            "c": row(0.80, "4x1", "C"),
+            "d": row(0.85, "3x1", "D"),  # the first repeat of the 3-fold splits
+        },
+        "estimate": {"candidate": "new", **new},
+        "compared_with": {"3": "old"},
+    }
+    card, rows = _card_and_table_rows(cv)
+    assert rows[0].startswith("| **new** (chosen): estimate | 5 × 2 | 0.930")
+    assert rows[1].startswith("| old@5x2 | 5 × 2 | 0.910")  # the estimate is not repeated
+    assert (
+        "- old@5x2: O5 — worse on conflibert F1 marked 0.910 vs 0.930 (against the chosen" in card
+    )
+    assert (
+        "- b: B — worse on conflibert F1 marked 0.850 vs 0.890 (against old, both on 3-fold" in card
+    )
+    assert "- old: O3 — the reference of the 3-fold rows." in card
+    assert "- c: C — measured on 4-fold splits, where no reference recipe was." in card
+    assert (
+        "- d: D — worse on conflibert F1 marked 0.850 vs 0.890 (against old, both on 3-fold" in card
+    )

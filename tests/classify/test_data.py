@@ -284,6 +284,31 @@ def test_market_news_ships_with_the_package_and_holds_out_30_percent():
     assert d.split_dataset(ds) == splits
 
 
+def test_undoings_are_labelled_every_pair_trained_whole_and_kept_apart_from_the_diagnostic():
+    """The undoing sentences teach verbs: both polar classes, many countries, all of it
+    training rows, and none of bench/reversals.py's never-trained sentences among them."""
+    from collections import Counter
+
+    rows = d.undoings_rows()
+    assert len(rows) >= 300
+    _assert_every_pair_labelled_once(rows)
+    labels = Counter(p["label"] for row in rows for p in row["pairs"])
+    assert min(labels["cooperation"], labels["conflict"]) >= 0.3 * sum(labels.values())
+    assert len({m["code"] for row in rows for m in row["mentions"]}) >= 40
+    mixed = sum({"conflict", "cooperation"} <= {p["label"] for p in row["pairs"]} for row in rows)
+    assert mixed >= 50
+    ds = d.load_named("undoings", None)
+    assert "undoings" in d.BUNDLED and len(ds) == sum(len(row["pairs"]) for row in rows)
+    splits = d.split_dataset(ds, validation=0.15, test=0.3)
+    assert len(splits["train"]) == len(ds) and not splits["validation"] and not splits["test"]
+    texts = {d.normalize_sentence(row["text"]) for row in rows}
+    assert len(texts) == len(rows)
+    diagnostic = Path(__file__).resolve().parents[2] / "bench" / "data" / "reversals.jsonl"
+    held = [json.loads(line)["text"] for line in diagnostic.read_text("utf-8").splitlines()]
+    others = [r["text"] for r in d.pair_contrast_rows() + d.market_news_rows()]
+    assert not texts & {d.normalize_sentence(t) for t in held + others}
+
+
 def test_bundled_files_report_file_and_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     (tmp_path / "data").mkdir()
     good = json.dumps(d.market_news_rows()[0])

@@ -68,6 +68,7 @@ CITATIONS = {
     "newsmtsc": "NewsMTSC (Hamborg & Donnay, EACL 2021; MIT licence).",
     "pair_contrast": "relwatch pair-contrast sentences (the project's own labels).",
     "market_news": "relwatch market-news sentences (the project's own labels).",
+    "undoings": "relwatch undoing and withdrawal sentences (the project's own labels).",
 }
 
 
@@ -151,33 +152,72 @@ def _cv_section(cv: Mapping[str, Any], params: Mapping[str, Any]) -> list[str]:
         return "–" if value is None else f"{value[0]:.3f} ± {value[1]:.3f}"
 
     rows = [(f"**{chosen}** (chosen): estimate", served)] if served else []
-    rows += [(f"**{n}** (chosen)" if n == chosen else n, c) for n, c in cv["candidates"].items()]
+    rows += [
+        (f"**{n}** (chosen)" if n == chosen else n, c)
+        for n, c in cv["candidates"].items()
+        if not (n == chosen and served and c["summary"] == served["summary"])
+    ]
     for label, candidate in rows:
         summary = candidate["summary"]
         cells = " | ".join(cell(summary, s, k) for s, k, _ in CV_COLUMNS)
         design = str(candidate.get("folds", "-")).replace("x", " × ")
         lines.append(f"| {label} | {design} | {cells} |")
     lines += ["", "Not chosen:"]
-    best = cv["candidates"][chosen]["summary"]
-    for name, candidate in cv["candidates"].items():
-        if name == chosen:
-            continue
-        apart: dict[bool, list[str]] = {True: [], False: []}  # better?, figures
-        for source, key, title in CV_COLUMNS:
-            mine, theirs = (
-                best.get(source, {}).get(key),
-                candidate["summary"].get(source, {}).get(key),
-            )
-            if mine is None or theirs is None or key == "contrast_spread":
-                continue
-            if abs(theirs[0] - mine[0]) > max(mine[1], theirs[1]):
-                apart[theirs[0] > mine[0]].append(f"{title} {theirs[0]:.3f} vs {mine[0]:.3f}")
-        parts = [f"worse on {'; '.join(apart[False])}"] if apart[False] else []
-        parts += [f"better on {'; '.join(apart[True])}"] if apart[True] else []
-        why = ", ".join(parts) or "no figure more than a standard deviation from the chosen one's"
-        lines.append(f"- {name}: {candidate.get('description', '')} — {why}.")
+    lines += [
+        f"- {name}: {candidate.get('description', '')} — {_why_not(cv, name, candidate)}."
+        for name, candidate in cv["candidates"].items()
+        if name != chosen
+    ]
     lines.append("")
     return lines
+
+
+def _why_not(cv: Mapping[str, Any], name: str, candidate: Mapping[str, Any]) -> str:
+    """Where a rejected candidate stands against the reference measured with as many folds:
+    the figures more than a standard deviation apart."""
+    k = _fold_count(candidate)
+    reference = _reference(cv, k)
+    if reference is None:
+        return f"measured on {k}-fold splits, where no reference recipe was"
+    against, best = reference[0], reference[1]["summary"]
+    if against == name:
+        return f"the reference of the {k}-fold rows"
+    apart: dict[bool, list[str]] = {True: [], False: []}  # better?, figures
+    for source, key, title in CV_COLUMNS:
+        mine, theirs = (
+            best.get(source, {}).get(key),
+            candidate["summary"].get(source, {}).get(key),
+        )
+        if mine is None or theirs is None or key == "contrast_spread":
+            continue
+        if abs(theirs[0] - mine[0]) > max(mine[1], theirs[1]):
+            apart[theirs[0] > mine[0]].append(f"{title} {theirs[0]:.3f} vs {mine[0]:.3f}")
+    parts = [f"worse on {'; '.join(apart[False])}"] if apart[False] else []
+    parts += [f"better on {'; '.join(apart[True])}"] if apart[True] else []
+    why = ", ".join(parts) or "no figure more than a standard deviation apart"
+    who = "the chosen" if against == cv["chosen"] else against
+    return f"{why} (against {who}, both on {k}-fold splits)"
+
+
+def _fold_count(row: Mapping[str, Any]) -> str:
+    """Folds per repeat of a row's design ("5x2" -> "5"): rows with as many folds train on
+    as large a share of the pool, so their figures compare; repeats only add folds."""
+    return str(row.get("folds", "-")).split("x")[0]
+
+
+def _reference(cv: Mapping[str, Any], k: str) -> tuple[str, Mapping[str, Any]] | None:
+    """The row a candidate measured on ``k``-fold splits is judged against: the chosen
+    recipe's with as many folds, else the recipe the file names for that fold count
+    (``compared_with``)."""
+    chosen = cv["chosen"]
+    for row in (cv["candidates"][chosen], cv.get("estimate") or {}):
+        if _fold_count(row) == k:
+            return chosen, row
+    name = cv.get("compared_with", {}).get(k)
+    row = cv["candidates"].get(name) if name else None
+    if row is not None and _fold_count(row) == k:
+        return name, row
+    return None
 
 
 def render_card(

@@ -154,6 +154,9 @@ def split_of(text: str, *, seed: int = 13, validation: float = 0.15, test: float
 SPLIT_FRACTIONS: dict[str, tuple[float, float]] = {
     "pair_contrast": (0.15, 0.30),
     "market_news": (0.15, 0.30),
+    # Training-only: it teaches a class of verbs, and bench/reversals.py (never trained on)
+    # measures whether that helped; every fold of bench/cv.py trains on all of it.
+    "undoings": (0.0, 0.0),
 }
 
 
@@ -429,6 +432,7 @@ def load_directed_contrast(data_dir: Path) -> Dataset:
 
 PAIR_CONTRAST_FILE = "pair_contrast.jsonl"
 MARKET_NEWS_FILE = "market_news.jsonl"
+UNDOINGS_FILE = "undoings.jsonl"
 
 
 def _bundled_lines(file: str) -> list[tuple[int, dict[str, Any]]]:
@@ -508,6 +512,19 @@ def load_market_news(data_dir: Path | None = None) -> Dataset:
     return load_bundled_pairs("market_news", MARKET_NEWS_FILE)
 
 
+def undoings_rows() -> list[dict[str, Any]]:
+    """The bundled undoing and withdrawal sentences as written (see :func:`bundled_rows`)."""
+    return bundled_rows(UNDOINGS_FILE)
+
+
+def load_undoings(data_dir: Path | None = None) -> Dataset:
+    """relwatch's own sentences whose verb undoes what their noun names, every pair labelled
+    (ships with the package): lifting sanctions or withdrawing troops is cooperation,
+    severing ties or quitting an accord is conflict (CAMEO's yield and reduce-relations
+    classes), beside the plain events they undo."""
+    return load_bundled_pairs("undoings", UNDOINGS_FILE)
+
+
 LOADERS = {
     "conflibert": load_conflibert,
     "keep_it_local": load_keep_it_local,
@@ -517,9 +534,10 @@ LOADERS = {
     "newsmtsc": load_newsmtsc,
     "pair_contrast": load_pair_contrast,
     "market_news": load_market_news,
+    "undoings": load_undoings,
 }
 # Sets that ship with the package and need no data directory.
-BUNDLED = frozenset({"pair_contrast", "market_news"})
+BUNDLED = frozenset({"pair_contrast", "market_news", "undoings"})
 
 
 def load_named(name: str, data_dir: Path | None) -> Dataset:

@@ -16,7 +16,7 @@ from relwatch.core.errors import InputError
 # holds it to LOADERS, DEFAULT_DATASETS and QUICK_DATASETS.
 DATASET_HELP = (
     "Training set: a shared or bundled set (conflibert, keep_it_local, directed_sentiment, "
-    "directed_contrast, seed_sample, newsmtsc, pair_contrast, market_news) or a "
+    "directed_contrast, seed_sample, newsmtsc, pair_contrast, market_news, undoings) or a "
     "CSV/TSV/JSONL/Label Studio JSON file. Repeat to mix; default: conflibert, seed_sample, "
     "pair_contrast, market_news, directed_contrast (--quick: conflibert, seed_sample, "
     "pair_contrast, market_news)."
