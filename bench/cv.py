@@ -6,8 +6,10 @@ Run:  .venv/bin/python bench/cv.py [--candidate NAME ...] [--folds 3] [--repeats
 A single 200-row validation split moves by ±0.03 macro-F1 between seeds, and the gate
 (the test split) must stay untouched until the end, so recipes are compared here. The
 pool is every conflibert, seed_sample, pair_contrast and market_news row *outside* the gate
-(their train and validation splits, exactly the rows a refit trains on). Per source, folds are
-stratified by label and grouped by sentence (a sentence's pairs never straddle a fold).
+(their train and validation splits, exactly the rows a refit trains on); training-only sets a
+recipe names (``TRAIN_ONLY``: ``undoings``) join every fold's training rows whole. Per
+source, folds are stratified by label and grouped by sentence (a sentence's pairs never
+straddle a fold).
 Each fold trains the candidate with a fixed schedule (no early stopping: nothing of the
 held-out fold is looked at) and scores the held-out fold:
 
@@ -420,7 +422,7 @@ def write_estimate(
     served = old.get("estimate") if same_pool else None
     if served and served.get("candidate") != opts.chosen:
         # A new recipe is chosen: the old estimate stays a row to compare against, and the old
-        # recipe remains the reference of the designs the new one was not measured on.
+        # recipe stays the reference for the fold counts the new one was not measured with.
         previous = served.pop("candidate")
         candidates[f"{previous}@{served['folds']}"] = served
         for name in [n for n in candidates if n.split("@")[0] == previous]:
