@@ -413,7 +413,7 @@ def write_estimate(
     """Merge this run's candidates into the packaged estimate (same protocol and pool only)."""
     import datetime as dt
 
-    from relwatch.classify.card import recipe_params
+    from relwatch.classify.card import fold_count, recipe_params
 
     old = json.loads(ESTIMATE.read_text("utf-8")) if ESTIMATE.is_file() else {}
     same_pool = old.get("pool") == pool
@@ -426,7 +426,7 @@ def write_estimate(
         previous = served.pop("candidate")
         candidates[f"{previous}@{served['folds']}"] = served
         for name in [n for n in candidates if n.split("@")[0] == previous]:
-            compared_with.setdefault(candidates[name]["folds"].split("x")[0], name)
+            compared_with.setdefault(fold_count(candidates[name]), name)
         served = None
     for name, result in results.items():
         row = {
@@ -467,9 +467,7 @@ def write_estimate(
         estimate["estimate"] = served
     # Rows are judged against a reference with as many folds (the card's rule): the chosen
     # recipe where it was measured so, else the recipe it replaced.
-    chosen_folds = {
-        str(row.get("folds")).split("x")[0] for row in (candidates[opts.chosen], served or {})
-    }
+    chosen_folds = {fold_count(row) for row in (candidates[opts.chosen], served or {})}
     compared_with = {k: n for k, n in compared_with.items() if k not in chosen_folds}
     if compared_with:
         estimate["compared_with"] = compared_with

@@ -175,7 +175,7 @@ def _cv_section(cv: Mapping[str, Any], params: Mapping[str, Any]) -> list[str]:
 def _why_not(cv: Mapping[str, Any], name: str, candidate: Mapping[str, Any]) -> str:
     """Where a rejected candidate stands against the reference measured with as many folds:
     the figures more than a standard deviation apart."""
-    k = _fold_count(candidate)
+    k = fold_count(candidate)
     reference = _reference(cv, k)
     if reference is None:
         return f"measured on {k}-fold splits, where no reference recipe was"
@@ -199,7 +199,7 @@ def _why_not(cv: Mapping[str, Any], name: str, candidate: Mapping[str, Any]) -> 
     return f"{why} (against {who}, both on {k}-fold splits)"
 
 
-def _fold_count(row: Mapping[str, Any]) -> str:
+def fold_count(row: Mapping[str, Any]) -> str:
     """Folds per repeat of a row's design ("5x2" -> "5"): rows with as many folds train on
     as large a share of the pool, so their figures compare; repeats only add folds."""
     return str(row.get("folds", "-")).split("x")[0]
@@ -211,11 +211,11 @@ def _reference(cv: Mapping[str, Any], k: str) -> tuple[str, Mapping[str, Any]] |
     (``compared_with``)."""
     chosen = cv["chosen"]
     for row in (cv["candidates"][chosen], cv.get("estimate") or {}):
-        if _fold_count(row) == k:
+        if fold_count(row) == k:
             return chosen, row
     name = cv.get("compared_with", {}).get(k)
     row = cv["candidates"].get(name) if name else None
-    if row is not None and _fold_count(row) == k:
+    if row is not None and fold_count(row) == k:
         return name, row
     return None
 
