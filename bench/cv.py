@@ -94,6 +94,17 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     "pair-aware-10ep": {**MIX, "num_epochs": 10},
     # 8 epochs with relwatch's undoing and withdrawal sentences added
     "undoings-8ep": {"datasets": (*MIX["datasets"], "undoings"), "num_epochs": 8},
+    # 8 epochs with the CAMEO news rows at loss weight 2 (about 60% of the loss, from 43%)
+    "conflibert-x2-8ep": {
+        **MIX,
+        "num_epochs": 8,
+        "dataset_weights": {
+            "keep_it_local": 0.3,
+            "directed_sentiment": 0.5,
+            "seed_sample": 2.0,
+            "conflibert": 2.0,
+        },
+    },
     "pair-aware-lr5e-5": {**SIX, "learning_rate": 5e-5},
     "pairs-x2": {**SIX, "dataset_weights": {"seed_sample": 2.0, "pair_contrast": 2.0}},
     # the first released recipe on the same pool: sentence head, no pair-contrast rows
@@ -138,6 +149,7 @@ DESCRIPTIONS = {
     "pair-aware-10ep": "pair-aware, 10 epochs",
     "undoings-8ep": "pair-aware, 8 epochs, with relwatch's undoing and withdrawal sentences "
     "(lifted sanctions, withdrawn troops: cooperation; severed ties, quit accords: conflict)",
+    "conflibert-x2-8ep": "pair-aware, 8 epochs, the CAMEO news rows (conflibert) at loss weight 2",
     "pair-aware-lr5e-5": "pair-aware at learning rate 5e-5",
     "pairs-x2": "pair-aware with pair-contrast rows at loss weight 2",
     "sentence-head": "the earlier recipe: sentence (CLS) head, news rows only, no "

@@ -1,0 +1,146 @@
+"""Could calibration remove coop-vs-conflict sign errors? A per-class bias fitted out of fold.
+
+Run:  .venv/bin/python bench/cv_calibration.py OUT.folds.json [--name NAME]
+
+Temperature scaling keeps the order of the classes, so it cannot move a row from one side to
+the other; a per-class logit bias (vector scaling's bias) can, where the errors lean one way
+(more clashes read as rapprochements than the reverse, or the other way). For every fold of
+every repeat of a ``bench/cv.py --json OUT`` run (``OUT.folds.json``), it fits a temperature
+and a bias on the news rows of the *other folds of the same repeat* (never the fold it
+scores; never another repeat, whose folds hold the same rows) by NLL, then scores the held-out
+fold's conflibert rows with and without the bias. It prints coop-vs-conflict and macro-F1 both
+ways, and the sign errors of each direction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from cv_paired import load_folds  # noqa: E402
+
+from relwatch.classify.evaluate import coop_conflict_accuracy, macro_f1  # noqa: E402
+
+CONFLICT, COOPERATION = 0, 2  # relwatch.core.models.LABELS order
+
+
+def log_softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+def fit_bias(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+    """Temperature and per-class bias (the first class's fixed at 0) minimising mean NLL."""
+    from scipy.optimize import minimize
+
+    rows = np.arange(len(labels))
+
+    def nll(p: np.ndarray) -> float:
+        scores = logits / np.exp(p[0]) + np.r_[0.0, p[1:]]
+        return float(-log_softmax(scores)[rows, labels].mean())
+
+    fit = minimize(nll, np.zeros(logits.shape[1]), method="Nelder-Mead", options={"xatol": 1e-5})
+    return float(np.exp(fit.x[0])), np.r_[0.0, fit.x[1:]]
+
+
+def raw_logits(fold: dict, source_index: int) -> np.ndarray:
+    """Logits up to a per-row constant: the stored log-probabilities times the temperature
+    the fold model scored at."""
+    return np.asarray(fold["logp"][source_index], dtype=float) * fold.get("scored_at", 1.0)
+
+
+def nested(folds: dict[tuple[int, int], dict], sources: int = 2) -> list[dict[str, float]]:
+    """Per held-out fold: figures without and with a bias fitted on its repeat's other folds
+    (``sources``: how many of the stored news sources the fit reads; conflibert is scored)."""
+    out = []
+    for (repeat, index), fold in sorted(folds.items()):
+        others = [f for (r, i), f in folds.items() if r == repeat and i != index]
+        if not others:
+            continue
+        fit_on = [(o, s) for o in others for s in range(min(sources, len(o["gold"])))]
+        z = np.concatenate([raw_logits(o, s) for o, s in fit_on])
+        y = np.concatenate([np.asarray(o["gold"][s], dtype=int) for o, s in fit_on])
+        t, bias = fit_bias(z, y)
+        scores = raw_logits(fold, 0) / t
+        gold = np.asarray(fold["gold"][0], dtype=int)
+        plain, shifted = np.exp(log_softmax(scores)), np.exp(log_softmax(scores + bias))
+        polar_pick = np.where(plain[:, COOPERATION] >= plain[:, CONFLICT], COOPERATION, CONFLICT)
+        out.append(
+            {
+                "repeat": repeat,
+                "fold": index,
+                "temperature": t,
+                "bias_neutral": float(bias[1]),
+                "bias_cooperation": float(bias[2]),
+                "cvc": coop_conflict_accuracy(gold, plain) or 0.0,
+                "cvc_biased": coop_conflict_accuracy(gold, shifted) or 0.0,
+                "f1": macro_f1(gold, plain.argmax(axis=1)),
+                "f1_biased": macro_f1(gold, shifted.argmax(axis=1)),
+                "conflict_as_cooperation": int(
+                    ((gold == CONFLICT) & (polar_pick == COOPERATION)).sum()
+                ),
+                "cooperation_as_conflict": int(
+                    ((gold == COOPERATION) & (polar_pick == CONFLICT)).sum()
+                ),
+            }
+        )
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folds", type=Path, help="a bench/cv.py --json run's .folds.json")
+    parser.add_argument("--name", help="the recipe, where the file holds several")
+    opts = parser.parse_args()
+
+    from rich.console import Console
+    from rich.table import Table
+
+    rows = nested(load_folds(opts.folds, opts.name))
+    if not rows:
+        raise SystemExit("no repeat with two or more finished folds")
+    table = Table(
+        "repeat/fold",
+        "T",
+        "bias neutral / coop",
+        "coop-vs-conflict",
+        "biased",
+        "F1",
+        "biased",
+        "conflict→coop / coop→conflict",
+        title="bias fitted on the other folds of the repeat (NLL), conflibert rows scored",
+    )
+    for r in rows:
+        table.add_row(
+            f"{r['repeat'] + 1}/{r['fold'] + 1}",
+            f"{r['temperature']:.2f}",
+            f"{r['bias_neutral']:+.2f} / {r['bias_cooperation']:+.2f}",
+            f"{r['cvc']:.3f}",
+            f"{r['cvc_biased']:.3f}",
+            f"{r['f1']:.3f}",
+            f"{r['f1_biased']:.3f}",
+            f"{r['conflict_as_cooperation']} / {r['cooperation_as_conflict']}",
+        )
+    console = Console(width=140)
+    console.print(table)
+
+    def mean(key: str) -> str:
+        values = [r[key] for r in rows]
+        return f"{np.mean(values):.4f} ± {np.std(values):.4f}"
+
+    console.print(
+        f"{len(rows)} folds: coop-vs-conflict {mean('cvc')} → {mean('cvc_biased')}; macro-F1 "
+        f"{mean('f1')} → {mean('f1_biased')}; sign errors conflict→coop "
+        f"{sum(r['conflict_as_cooperation'] for r in rows)}, coop→conflict "
+        f"{sum(r['cooperation_as_conflict'] for r in rows)}"
+    )
+
+
+if __name__ == "__main__":
+    main()
