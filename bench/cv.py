@@ -179,6 +179,21 @@ PROTOCOL = (
 )
 
 
+def load_pool(base: TrainingArguments, data_dir: Path) -> dict[str, list[Example]]:
+    """Every pool set's rows outside the gate (its train and validation splits), in the
+    order the folds index."""
+    pool = {}
+    for name in POOL:
+        parts = split_dataset(
+            load_any(name, data_dir),
+            seed=base.split_seed,
+            validation=base.validation_fraction,
+            test=base.test_fraction,
+        )
+        pool[name] = parts["train"] + parts["validation"]  # never the gate (test split)
+    return pool
+
+
 def folds_of(rows: Sequence[Example], k: int, seed: int) -> list[list[int]]:
     """Indices of each fold: stratified by label, grouped by sentence."""
     from sklearn.model_selection import StratifiedGroupKFold
@@ -273,6 +288,8 @@ def run_candidate(
                     "figures": fold_figures,
                     "logp": [x.tolist() for x in fold_logp],
                     "gold": [x.tolist() for x in fold_gold],
+                    # the pool indices of those rows, so a row is followed across repeats
+                    "rows": [[int(i) for i in sorted(held[s])] for s in pool if s in NEWS],
                     "seconds": seconds[-1],
                     "scored_at": args.scoring_temperature(),
                 }
@@ -344,16 +361,7 @@ def main() -> None:
     console = Console(width=160)
     base = TrainingArguments(num_threads=opts.threads)
     data_dir = get_settings().require_data_dir()
-    pool = {}
-    for name in POOL:
-        dataset = load_any(name, data_dir)
-        parts = split_dataset(
-            dataset,
-            seed=base.split_seed,
-            validation=base.validation_fraction,
-            test=base.test_fraction,
-        )
-        pool[name] = parts["train"] + parts["validation"]  # never the gate (test split)
+    pool = load_pool(base, data_dir)
     train_only = {name: load_any(name, data_dir).examples for name in TRAIN_ONLY}
     console.print(
         "pool (gate excluded): "

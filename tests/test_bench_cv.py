@@ -78,3 +78,45 @@ def test_a_newly_chosen_recipe_keeps_the_old_estimate_as_a_row_and_the_old_refer
         and "(against the chosen, both on 5-fold splits)" in card
     )
     assert "- pair-aware: " in card and "(against pair-aware-8ep, both on 3-fold splits)" in card
+
+
+def test_a_run_keeps_each_news_rows_pool_index_so_rows_are_followed_across_repeats(
+    cv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """No model is trained: the scorer reads each row's label from its text, so the stored
+    figures are a perfect model's and the stored rows must match the stored gold labels."""
+    import numpy as np
+
+    from relwatch.classify.data import Example
+
+    labels = ("conflict", "neutral", "cooperation")
+    pool = {
+        source: [
+            Example(text=f"{source} sentence {i} {labels[i % 3]}", label=labels[i % 3],
+                    dataset=source)
+            for i in range(12)
+        ]
+        for source in cv.POOL
+    }  # fmt: skip
+
+    def score(texts):
+        return np.array([[0.9 if t.endswith(lab) else 0.05 for lab in labels] for t in texts])
+
+    monkeypatch.setattr(cv, "train_model", lambda *a, **k: None)
+    monkeypatch.setattr(cv, "load_scorer", lambda *a, **k: score)
+    state = tmp_path / "run.folds.json"
+    args = TrainingArguments(datasets=cv.POOL, temperature=1.0)
+    result = cv.run_candidate("fake", args, pool, k=2, repeats=2, state=state)
+    assert result["summary"]["conflibert"]["cvc"][0] == 1.0
+    folds = json.loads(state.read_text("utf-8"))  # plain ints: it is JSON
+    assert sorted(folds) == [f"fake/{r}/{f}" for r in (0, 1) for f in (0, 1)]
+    for repeat in (0, 1):
+        seen = []
+        for fold in (0, 1):
+            entry = folds[f"fake/{repeat}/{fold}"]
+            assert len(entry["rows"]) == len(cv.NEWS)
+            for s, source in enumerate(cv.NEWS):
+                rows = entry["rows"][s]
+                assert [pool[source][i].label_id for i in rows] == entry["gold"][s]
+            seen += entry["rows"][0]
+        assert sorted(seen) == list(range(12))  # every news row held out once a repeat

@@ -1,4 +1,5 @@
-"""bench/cv_paired.py compares two recipes fold by fold and row by row."""
+"""bench/cv_paired.py compares two recipes fold by fold and row by row; bench/cv_errors.py
+asks whether one recipe's sign errors lean one way and whether they stay with the row."""
 
 import importlib.util
 import json
@@ -124,10 +125,10 @@ def test_a_file_of_several_recipes_needs_a_name(paired, tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def calibration():
-    sys.path.insert(0, str(ROOT / "bench"))  # cv_calibration imports cv_paired
-    path = ROOT / "bench" / "cv_calibration.py"
-    spec = importlib.util.spec_from_file_location("bench_cv_calibration", path)
+def errors():
+    sys.path.insert(0, str(ROOT / "bench"))  # cv_errors imports cv_paired
+    path = ROOT / "bench" / "cv_errors.py"
+    spec = importlib.util.spec_from_file_location("bench_cv_errors", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -150,11 +151,11 @@ def _leaning_fold(rng: np.random.Generator, lean: float) -> dict:
     return {"figures": {}, "logp": [logits], "gold": [gold], "scored_at": 1.0}
 
 
-def test_a_bias_fitted_on_the_other_folds_moves_rows_that_lean_one_way(calibration) -> None:
+def test_a_bias_fitted_on_the_other_folds_moves_rows_that_lean_one_way(errors) -> None:
     rng = np.random.default_rng(0)
     folds = {(0, i): _leaning_fold(rng, 0.5) for i in range(3)}
     folds[(1, 0)] = _leaning_fold(rng, 0.5)  # alone in its repeat: nothing to fit on
-    rows = calibration.nested(folds, sources=1)
+    rows = errors.nested(folds, sources=1)
     assert [(r["repeat"], r["fold"]) for r in rows] == [(0, 0), (0, 1), (0, 2)]
     for r in rows:
         assert r["cvc"] == 0.5 and r["conflict_as_cooperation"] == 20
@@ -162,16 +163,36 @@ def test_a_bias_fitted_on_the_other_folds_moves_rows_that_lean_one_way(calibrati
         assert r["bias_cooperation"] < -0.5 and r["cvc_biased"] > 0.9
 
 
-def test_the_bias_is_fitted_on_the_other_folds_only(calibration) -> None:
+def test_the_bias_is_fitted_on_the_other_folds_only(errors) -> None:
     rng = np.random.default_rng(1)
     folds = {(0, 0): _leaning_fold(rng, -3.0), (0, 1): _leaning_fold(rng, 0.5)}
     folds[(0, 2)] = _leaning_fold(rng, 0.5)
     others = [folds[(0, 1)], folds[(0, 2)]]
-    z = np.concatenate([calibration.raw_logits(f, 0) for f in others])
+    z = np.concatenate([errors.raw_logits(f, 0) for f in others])
     y = np.concatenate([f["gold"][0] for f in others])
-    t, bias = calibration.fit_bias(z, y)
-    first = calibration.nested(folds, sources=1)[0]
+    t, bias = errors.fit_bias(z, y)
+    first = errors.nested(folds, sources=1)[0]
     assert (first["repeat"], first["fold"]) == (0, 0)
     assert first["temperature"] == pytest.approx(t)
     assert first["bias_cooperation"] == pytest.approx(bias[2])
     assert first["cvc"] == 1.0  # the scored fold leans the other way: right before the bias
+
+
+def test_rows_every_repeat_gets_wrong_are_told_from_the_folds_ones(errors) -> None:
+    def fold(rows: list[int], picks: list[int], gold: list[int]) -> dict:
+        return {**_fold(0.8, picks, gold), "rows": [rows]}
+
+    # pool rows 0-3 (gold conflict, conflict, cooperation, neutral), folded differently in
+    # the two repeats; row 0 is wrong in both, row 2 only in the first, neutral row 3 is
+    # never a sign error
+    folds = {
+        (0, 0): fold([0, 1], [2, 0], [0, 0]),
+        (0, 1): fold([2, 3], [0, 0], [2, 1]),
+        (1, 0): fold([0, 2], [2, 2], [0, 2]),
+        (1, 1): fold([1, 3], [0, 2], [0, 1]),
+        (2, 0): {**_fold(0.8, [0], [0])},  # written before rows were stored: skipped
+    }
+    stay = errors.persistent(folds)
+    assert stay["repeats"] == 2
+    assert stay["errors"] == [2, 1]
+    assert stay["always"] == [0] and stay["sometimes"] == [2]

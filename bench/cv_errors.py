@@ -1,15 +1,18 @@
-"""Could calibration remove coop-vs-conflict sign errors? A per-class bias fitted out of fold.
+"""Where a recipe's coop-vs-conflict sign errors come from, read from its out-of-fold rows.
 
-Run:  .venv/bin/python bench/cv_calibration.py OUT.folds.json [--name NAME]
+Run:  .venv/bin/python bench/cv_errors.py OUT.folds.json [--name NAME] [--show]
 
-Temperature scaling keeps the order of the classes, so it cannot move a row from one side to
-the other; a per-class logit bias (vector scaling's bias) can, where the errors lean one way
-(more clashes read as rapprochements than the reverse, or the other way). For every fold of
-every repeat of a ``bench/cv.py --json OUT`` run (``OUT.folds.json``), it fits a temperature
-and a bias on the news rows of the *other folds of the same repeat* (never the fold it
-scores; never another repeat, whose folds hold the same rows) by NLL, then scores the held-out
-fold's conflibert rows with and without the bias. It prints coop-vs-conflict and macro-F1 both
-ways, and the sign errors of each direction.
+Two questions about the sign errors of a ``bench/cv.py --json OUT`` run (``OUT.folds.json``):
+
+- **Do they lean one way?** Temperature scaling keeps the order of the classes, so it cannot
+  move a row from one side to the other; a per-class logit bias (vector scaling's bias) can,
+  where more clashes read as rapprochements than the reverse (or the other way). For every
+  fold it fits a temperature and a bias on the news rows of the *other folds of the same
+  repeat* (never the fold it scores; never another repeat, whose folds hold the same rows) by
+  NLL, and scores the held-out fold's conflibert rows with and without the bias.
+- **Do they stay with the row?** Each repeat trains other fold models on other rows; a row
+  that every repeat's model gets wrong is the recipe's error (or the label's), not the
+  fold's. ``--show`` prints those sentences (it loads the pool from the data directory).
 """
 
 from __future__ import annotations
@@ -17,13 +20,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from cv_paired import load_folds  # noqa: E402
+from cv_paired import load_folds, sign_errors  # noqa: E402
 
 from relwatch.classify.evaluate import coop_conflict_accuracy, macro_f1  # noqa: E402
 
@@ -93,16 +97,43 @@ def nested(folds: dict[tuple[int, int], dict], sources: int = 2) -> list[dict[st
     return out
 
 
+def persistent(folds: dict[tuple[int, int], dict]) -> dict[str, Any]:
+    """Conflibert sign errors per repeat and the pool rows wrong in every repeat (folds
+    written before ``bench/cv.py`` stored row indices are skipped)."""
+    wrong: dict[int, dict[int, bool]] = {}
+    for (repeat, _), fold in folds.items():
+        if "rows" not in fold:
+            continue
+        gold = np.asarray(fold["gold"][0])
+        polar = [i for i, y in zip(fold["rows"][0], gold, strict=True) if y != 1]
+        errors = sign_errors(fold["logp"][0], gold)
+        wrong.setdefault(repeat, {}).update(zip(polar, errors.tolist(), strict=True))
+    if not wrong:
+        return {"repeats": 0, "errors": [], "always": [], "sometimes": []}
+    shared = set.intersection(*(set(rows) for rows in wrong.values()))
+    hits = {i: sum(rows[i] for rows in wrong.values()) for i in shared}
+    return {
+        "repeats": len(wrong),
+        "errors": [sum(rows.values()) for _, rows in sorted(wrong.items())],
+        "always": sorted(i for i, n in hits.items() if n == len(wrong)),
+        "sometimes": sorted(i for i, n in hits.items() if 0 < n < len(wrong)),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folds", type=Path, help="a bench/cv.py --json run's .folds.json")
     parser.add_argument("--name", help="the recipe, where the file holds several")
+    parser.add_argument(
+        "--show", action="store_true", help="print the sentences every repeat gets wrong"
+    )
     opts = parser.parse_args()
 
     from rich.console import Console
     from rich.table import Table
 
-    rows = nested(load_folds(opts.folds, opts.name))
+    folds = load_folds(opts.folds, opts.name)
+    rows = nested(folds)
     if not rows:
         raise SystemExit("no repeat with two or more finished folds")
     table = Table(
@@ -140,6 +171,23 @@ def main() -> None:
         f"{sum(r['conflict_as_cooperation'] for r in rows)}, coop→conflict "
         f"{sum(r['cooperation_as_conflict'] for r in rows)}"
     )
+    stay = persistent(folds)
+    if stay["repeats"] < 2:
+        return
+    console.print(
+        f"sign errors per repeat {stay['errors']}; on rows every one of the {stay['repeats']} "
+        f"repeats gets wrong: {len(stay['always'])}; on rows only some get wrong: "
+        f"{len(stay['sometimes'])}"
+    )
+    if opts.show:
+        from cv import load_pool
+
+        from relwatch.classify.train import TrainingArguments
+        from relwatch.core.config import get_settings
+
+        news = load_pool(TrainingArguments(), get_settings().require_data_dir())["conflibert"]
+        for i in stay["always"]:
+            console.print(f"- [{news[i].label}] {news[i].text}", markup=False)
 
 
 if __name__ == "__main__":
