@@ -59,6 +59,7 @@ from relwatch.classify.evaluate import (  # noqa: E402
     macro_f1,
 )
 from relwatch.classify.train import (  # noqa: E402
+    PAIR_AWARE_WEIGHTS,
     THOROUGH_TEACHER_TEMPERATURE,
     TrainingArguments,
     load_scorer,
@@ -80,10 +81,12 @@ NO_AUGMENTATION = {
     "one_side_markers": 0.0,
     "bare_markers": 0.0,
 }
-# Candidates name their epochs and training sets, so that a change of the defaults never
-# changes what a stored row describes.
+# Candidates name their epochs, training sets and loss weights, so that a change of the
+# defaults never changes what a stored row describes.
+WEIGHTS = PAIR_AWARE_WEIGHTS
 MIX = {
-    "datasets": ("conflibert", "seed_sample", "pair_contrast", "market_news", "directed_contrast")
+    "datasets": ("conflibert", "seed_sample", "pair_contrast", "market_news", "directed_contrast"),
+    "dataset_weights": WEIGHTS,
 }
 SIX = {**MIX, "num_epochs": 6}
 CANDIDATES: dict[str, dict[str, Any]] = {
@@ -93,22 +96,18 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     "pair-aware-8ep": {**MIX, "num_epochs": 8},
     "pair-aware-10ep": {**MIX, "num_epochs": 10},
     # 8 epochs with relwatch's undoing and withdrawal sentences added
-    "undoings-8ep": {"datasets": (*MIX["datasets"], "undoings"), "num_epochs": 8},
+    "undoings-8ep": {**MIX, "datasets": (*MIX["datasets"], "undoings"), "num_epochs": 8},
     # 8 epochs with the CAMEO news rows at loss weight 2 (about 60% of the loss, from 43%)
     "conflibert-x2-8ep": {
         **MIX,
         "num_epochs": 8,
-        "dataset_weights": {
-            "keep_it_local": 0.3,
-            "directed_sentiment": 0.5,
-            "seed_sample": 2.0,
-            "conflibert": 2.0,
-        },
+        "dataset_weights": {**WEIGHTS, "conflibert": 2.0},
     },
     "pair-aware-lr5e-5": {**SIX, "learning_rate": 5e-5},
     "pairs-x2": {**SIX, "dataset_weights": {"seed_sample": 2.0, "pair_contrast": 2.0}},
     # the first released recipe on the same pool: sentence head, no pair-contrast rows
     "sentence-head": {
+        "dataset_weights": WEIGHTS,
         "pooling": "cls",
         "datasets": ("conflibert", "seed_sample"),
         "num_epochs": 4,

@@ -287,9 +287,9 @@ def test_distillation_trains_teachers_then_a_student_that_follows_them(tmp_path:
 
 def test_the_thorough_preset_is_the_default_recipe_distilled_from_three_seeds():
     """``relwatch train --thorough`` and a thorough train job get the same arguments: the
-    default recipe plus the distillation seeds and the temperatures distilled-3 was
-    cross-validated with, with the caller's overrides kept."""
-    from relwatch.classify.train import THOROUGH_SEEDS, TrainingArguments
+    default recipe plus the distillation seeds, the loss weights and the temperatures
+    distilled-3 was cross-validated with, with the caller's overrides kept."""
+    from relwatch.classify.train import PAIR_AWARE_WEIGHTS, THOROUGH_SEEDS, TrainingArguments
     from relwatch.flows.jobs import training_arguments
     from relwatch.flows.params import parse_params
 
@@ -300,8 +300,9 @@ def test_the_thorough_preset_is_the_default_recipe_distilled_from_three_seeds():
     differs = {k for k, v in args.to_params().items() if plain.to_params()[k] != v}
     assert differs == {
         "distill_seeds", "temperature", "student_temperature", "time_budget_s", "profile",
-        "num_epochs",
+        "num_epochs", "dataset_weights",
     }  # fmt: skip
+    assert args.dataset_weights == PAIR_AWARE_WEIGHTS  # the weights distilled-3 was measured with
     custom = training_arguments(parse_params("train", {"thorough": True, "datasets": ["x"]}))
     assert custom.temperature is None and custom.student_temperature is None  # both fitted
 
