@@ -27,16 +27,16 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from cv_paired import load_folds, sign_errors  # noqa: E402
+from cv_paired import load_folds  # noqa: E402
+from scipy.special import log_softmax  # noqa: E402
 
-from relwatch.classify.evaluate import coop_conflict_accuracy, macro_f1  # noqa: E402
-
-CONFLICT, COOPERATION = 0, 2  # relwatch.core.models.LABELS order
-
-
-def log_softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+from relwatch.classify.evaluate import (  # noqa: E402
+    CONFLICT,
+    COOPERATION,
+    coop_conflict_accuracy,
+    macro_f1,
+    sign_errors,
+)
 
 
 def fit_bias(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
@@ -47,7 +47,7 @@ def fit_bias(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]
 
     def nll(p: np.ndarray) -> float:
         scores = logits / np.exp(p[0]) + np.r_[0.0, p[1:]]
-        return float(-log_softmax(scores)[rows, labels].mean())
+        return float(-log_softmax(scores, axis=1)[rows, labels].mean())
 
     fit = minimize(nll, np.zeros(logits.shape[1]), method="Nelder-Mead", options={"xatol": 1e-5})
     return float(np.exp(fit.x[0])), np.r_[0.0, fit.x[1:]]
@@ -73,7 +73,8 @@ def nested(folds: dict[tuple[int, int], dict], sources: int = 2) -> list[dict[st
         t, bias = fit_bias(z, y)
         scores = raw_logits(fold, 0) / t
         gold = np.asarray(fold["gold"][0], dtype=int)
-        plain, shifted = np.exp(log_softmax(scores)), np.exp(log_softmax(scores + bias))
+        plain = np.exp(log_softmax(scores, axis=1))
+        shifted = np.exp(log_softmax(scores + bias, axis=1))
         polar_pick = np.where(plain[:, COOPERATION] >= plain[:, CONFLICT], COOPERATION, CONFLICT)
         out.append(
             {
@@ -106,7 +107,7 @@ def persistent(folds: dict[tuple[int, int], dict]) -> dict[str, Any]:
             continue
         gold = np.asarray(fold["gold"][0])
         polar = [i for i, y in zip(fold["rows"][0], gold, strict=True) if y != 1]
-        errors = sign_errors(fold["logp"][0], gold)
+        errors = sign_errors(gold, np.asarray(fold["logp"][0]))
         wrong.setdefault(repeat, {}).update(zip(polar, errors.tolist(), strict=True))
     if not wrong:
         return {"repeats": 0, "errors": [], "always": [], "sometimes": []}

@@ -21,13 +21,16 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from collections.abc import Iterable
+import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-CONFLICT, COOPERATION = 0, 2  # relwatch.classify.LABELS order
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from relwatch.classify.evaluate import sign_errors  # noqa: E402
 
 
 def load_folds(path: Path, name: str | None) -> dict[tuple[int, int], dict[str, Any]]:
@@ -79,16 +82,6 @@ def _describe(diffs: list[float]) -> dict[str, float]:
     }
 
 
-def sign_errors(logp: Iterable[float], gold: Iterable[int]) -> np.ndarray:
-    """Per row: True where a gold-polar row lands on the wrong side (P(coop) vs P(conflict)),
-    False where it lands right; neutral rows are left out (as ``coop_conflict_accuracy``)."""
-    p = np.asarray(logp, dtype=float)
-    y = np.asarray(gold)
-    polar = (y == CONFLICT) | (y == COOPERATION)
-    pick = np.where(p[polar, COOPERATION] >= p[polar, CONFLICT], COOPERATION, CONFLICT)
-    return pick != y[polar]
-
-
 def mcnemar_p(only_base_wrong: int, only_cand_wrong: int) -> float:
     """Exact two-sided McNemar p-value: the discordant rows as a fair coin's tosses."""
     n = only_base_wrong + only_cand_wrong
@@ -111,8 +104,8 @@ def paired_sign_errors(
         gold = base[key]["gold"][source_index]
         if cand[key]["gold"][source_index] != gold:
             raise SystemExit(f"repeat {key[0]} fold {key[1]}: the two runs held out other rows")
-        old = sign_errors(base[key]["logp"][source_index], gold)
-        new = sign_errors(cand[key]["logp"][source_index], gold)
+        old = sign_errors(gold, np.asarray(base[key]["logp"][source_index]))
+        new = sign_errors(gold, np.asarray(cand[key]["logp"][source_index]))
         row = out.setdefault(
             key[0], {"rows": 0, "base": 0, "candidate": 0, "only_base": 0, "only_candidate": 0}
         )

@@ -85,18 +85,24 @@ def macro_f1(y_true: Sequence[int], y_pred: Sequence[int]) -> float:
     )
 
 
+def sign_errors(y_true: Sequence[int], probs: np.ndarray) -> np.ndarray:
+    """Per gold-polar row (neutral rows left out), whether P(cooperation) vs P(conflict)
+    puts it on the wrong side. Log-probabilities give the same answer."""
+    y = np.asarray(y_true)
+    p = np.asarray(probs)
+    polar = (y == CONFLICT) | (y == COOPERATION)
+    pick = np.where(p[polar, COOPERATION] >= p[polar, CONFLICT], COOPERATION, CONFLICT)
+    return pick != y[polar]
+
+
 def coop_conflict_accuracy(y_true: Sequence[int], probs: np.ndarray) -> float | None:
     """On gold-polar rows, how often P(cooperation) vs P(conflict) picks the right side.
 
     Neutral predictions do not count as errors here: this isolates the sign error
     (calling a clash a rapprochement), which is the costly one for an index.
     """
-    y = np.asarray(y_true)
-    polar = (y == CONFLICT) | (y == COOPERATION)
-    if not polar.any():
-        return None
-    pick = np.where(probs[polar, COOPERATION] >= probs[polar, CONFLICT], COOPERATION, CONFLICT)
-    return float((pick == y[polar]).mean())
+    wrong = sign_errors(y_true, probs)
+    return None if len(wrong) == 0 else float(1.0 - wrong.mean())
 
 
 def expected_calibration_error(y_true: Sequence[int], probs: np.ndarray, bins: int = 10) -> float:
