@@ -33,6 +33,7 @@ from scipy.special import log_softmax  # noqa: E402
 from relwatch.classify.evaluate import (  # noqa: E402
     CONFLICT,
     COOPERATION,
+    NEUTRAL,
     coop_conflict_accuracy,
     macro_f1,
     sign_errors,
@@ -106,7 +107,7 @@ def persistent(folds: dict[tuple[int, int], dict]) -> dict[str, Any]:
         if "rows" not in fold:
             continue
         gold = np.asarray(fold["gold"][0])
-        polar = [i for i, y in zip(fold["rows"][0], gold, strict=True) if y != 1]
+        polar = [i for i, y in zip(fold["rows"][0], gold, strict=True) if y != NEUTRAL]
         errors = sign_errors(gold, np.asarray(fold["logp"][0]))
         wrong.setdefault(repeat, {}).update(zip(polar, errors.tolist(), strict=True))
     if not wrong:
